@@ -201,3 +201,16 @@ func (n *Network) Close() error {
 	n.once.Do(func() { close(n.done) })
 	return nil
 }
+
+// Tx returns a sending side of the network for one sender: its Close does
+// not close the Network, so each sender can close its own.
+func (n *Network) Tx() *Tx { return &Tx{n: n} }
+
+// Tx is one sender's side of a Network.
+type Tx struct{ n *Network }
+
+// WriteBatch is Network.WriteBatch.
+func (t *Tx) WriteBatch(frames [][]byte) (int, error) { return t.n.WriteBatch(frames) }
+
+// Close does nothing; the Network stays open.
+func (t *Tx) Close() error { return nil }

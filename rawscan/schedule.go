@@ -1,0 +1,156 @@
+package rawscan
+
+import "net/netip"
+
+// Targets yields one sender's share of the target space: an address and a
+// destination port per call, false when the share is exhausted. The
+// permutation iterator of package rawscan/target satisfies it. A Targets is
+// used by one sender goroutine only.
+type Targets interface {
+	Next() (netip.Addr, uint16, bool)
+}
+
+// OptOut is the opt-out set, checked once per target before sending and
+// again on every reply. blocklist.Watcher satisfies it. Contains must be
+// safe for concurrent use and should neither lock nor allocate.
+type OptOut interface {
+	Contains(netip.Addr) bool
+}
+
+// slot is one target waiting in the retry ring.
+type slot struct {
+	addr  netip.Addr
+	port  uint16
+	valid bool
+}
+
+// A schedule turns one sender's targets into probes, spacing the probes to
+// the same target gap steps apart so that retries are not sent back to back
+// (Masscan spaces them the same way; ZMap sends them consecutively).
+//
+// At step i it draws target t_i and emits probe 0 of t_i plus probe k of
+// t_{i−k·gap} for k = 1…probes−1, kept in a ring of (probes−1)·gap
+// slots. After the targets run out it keeps stepping, emitting only the
+// pending retries, until the ring is empty.
+type schedule struct {
+	targets Targets
+	optOut  OptOut
+	quota   uint64 // targets still allowed; ^0 = unlimited
+	probes  int
+	gap     int
+	ring    []slot
+
+	step      int
+	drained   bool // targets exhausted or quota reached
+	drainLeft int  // steps still to run after drained
+
+	// drawn and skipped count targets since the sender last flushed them
+	// into the shared counters (once per batch, not per target).
+	drawn, skipped uint64
+
+	// emitted by the current step, in order
+	out  [maxProbes]probe
+	nout int
+	pos  int
+}
+
+// maxProbes bounds Config.Probes.
+const maxProbes = 16
+
+// probe is one SYN to send.
+type probe struct {
+	addr netip.Addr
+	port uint16
+	k    uint32
+}
+
+func newSchedule(t Targets, o OptOut, quota uint64, probes, gap int) *schedule {
+	s := &schedule{targets: t, optOut: o, quota: quota, probes: probes, gap: max(gap, 1)}
+	if probes > 1 {
+		s.ring = make([]slot, (probes-1)*s.gap)
+	}
+	return s
+}
+
+// next returns the next probe. ok is false when the schedule is finished;
+// empty is true when a step produced nothing (only pending retries remain
+// and none is due), which the sender counts as one unit of pacing so that
+// retries keep their spacing in time.
+func (s *schedule) next() (p probe, ok, empty bool) {
+	if s.pos < s.nout {
+		s.pos++
+		return s.out[s.pos-1], true, false
+	}
+	if s.drained && s.drainLeft <= 0 {
+		return probe{}, false, false
+	}
+	s.runStep()
+	if s.nout == 0 {
+		return probe{}, !(s.drained && s.drainLeft <= 0), true
+	}
+	s.pos = 1
+	return s.out[0], true, false
+}
+
+// runStep fills out with the probes of the current step.
+func (s *schedule) runStep() {
+	s.nout, s.pos = 0, 0
+	i := s.step
+	s.step++
+	if s.drained {
+		s.drainLeft--
+	}
+	if len(s.ring) > 0 {
+		for k := s.probes - 1; k >= 1; k-- {
+			j := (i - k*s.gap) % len(s.ring)
+			if j < 0 {
+				continue
+			}
+			if sl := &s.ring[j]; sl.valid && (i-k*s.gap) >= 0 {
+				if k == s.probes-1 {
+					sl.valid = false // last probe: the slot is free
+				}
+				if s.optOut != nil && s.optOut.Contains(sl.addr) {
+					continue
+				}
+				s.out[s.nout] = probe{addr: sl.addr, port: sl.port, k: uint32(k)}
+				s.nout++
+			}
+		}
+	}
+	var cur slot
+	if !s.drained {
+		cur = s.draw()
+	}
+	if len(s.ring) > 0 {
+		s.ring[i%len(s.ring)] = cur
+	}
+	if cur.valid {
+		s.out[s.nout] = probe{addr: cur.addr, port: cur.port}
+		s.nout++
+	}
+}
+
+// draw takes the next target that is not opted out, or marks the schedule
+// drained.
+func (s *schedule) draw() slot {
+	for s.quota > 0 {
+		a, port, ok := s.targets.Next()
+		if !ok {
+			break
+		}
+		if !a.Is4() {
+			continue
+		}
+		if s.optOut != nil && s.optOut.Contains(a) {
+			s.skipped++
+			continue
+		}
+		s.quota--
+		s.drawn++
+		return slot{addr: a, port: port, valid: true}
+	}
+	s.drained = true
+	s.drainLeft = len(s.ring)
+	return slot{}
+}
