@@ -138,10 +138,3 @@ func writeFile(t testing.TB, path, text string) {
 		t.Fatal(err)
 	}
 }
-
-func errString(err error) string {
-	if err == nil {
-		return "<nil>"
-	}
-	return err.Error()
-}
