@@ -1,0 +1,59 @@
+package smbprobe
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	smb2 "github.com/hirochachacha/go-smb2"
+)
+
+// guest is the opt-in follow-up (Config.Shares) on a third connection: a
+// logon as user "guest" with an empty password through go-smb2 v1.1.0, then
+// NetrShareEnum through IPC$ for the share names.
+//
+// go-smb2 refuses anonymous logons (client.go: "Anonymous account is not
+// supported yet"), so a guest logon is what it can do; against Samba's
+// "map to guest = Bad User" an unknown user "guest" becomes the guest
+// account. go-smb2 hides the SESSION_SETUP SessionFlags (MS-SMB2 §2.2.6),
+// so EncryptionRequired is inferred: a guest cannot encrypt, and a server
+// that requires encryption answers a guest logon with STATUS_ACCESS_DENIED
+// (Samba 4.17 with "server smb encrypt = required", observed).
+func (p *Prober) guest(ctx context.Context, addr string, deadline time.Time, netbios bool) *Guest {
+	g := &Guest{}
+	s, err := p.dial(ctx, addr, deadline)
+	if err != nil {
+		g.Error = err.Error()
+		return g
+	}
+	defer s.close()
+	if netbios {
+		if _, err := s.netbiosSession(); err != nil {
+			g.Error = err.Error()
+			return g
+		}
+	}
+	s.conn.SetDeadline(deadline)
+	d := &smb2.Dialer{Initiator: &smb2.NTLMInitiator{User: "guest"}}
+	if netbios {
+		d.Negotiator.SpecifiedDialect = dialect302 // no 3.1.1 over NetBIOS
+	}
+	sess, err := d.DialContext(ctx, s.conn)
+	if err != nil {
+		var re *smb2.ResponseError
+		if errors.As(err, &re) && re.Code == statusAccessDenied {
+			g.EncryptionRequired = true
+		}
+		g.Error = err.Error()
+		return g
+	}
+	defer sess.Logoff()
+	g.Allowed = true
+	names, err := sess.WithContext(ctx).ListSharenames()
+	if err != nil {
+		g.Error = err.Error()
+		return g
+	}
+	g.Shares = names
+	return g
+}
