@@ -124,10 +124,10 @@ func (p *Prober) Probe(ctx context.Context, target netip.AddrPort) *Result {
 	case stage == stageNegotiate && b != nil && b.Enabled:
 		// An SMB1-only server (Samba: EOF; impacket: STATUS_NOT_SUPPORTED).
 		r.Status = StatusSuccess
-		smb.SMB2Error = err.Error()
+		smb.SMB2Error = stageError(stage, err)
 	default:
 		r.Status = classify(ctx, err, stage == stageConnect)
-		r.Error = fmt.Sprintf("%s: %v", stage, err)
+		r.Error = stageError(stage, err)
 		p.logf("smbprobe: %s: %s", addr, r.Error)
 	}
 	if stage == stageConnect && err != nil && !(b != nil && b.Enabled) && smb.NetBIOS == nil {
@@ -139,6 +139,15 @@ func (p *Prober) Probe(ctx context.Context, target netip.AddrPort) *Result {
 	r.SMB = smb
 	r.Flags = fingerprint(smb)
 	return r
+}
+
+// stageError prefixes err with the stage unless it names its operation.
+func stageError(stage string, err error) string {
+	var se *StatusError
+	if errors.As(err, &se) {
+		return err.Error()
+	}
+	return stage + ": " + err.Error()
 }
 
 // Probe stages, named in Result.Error.
