@@ -181,8 +181,12 @@ func New(cfg *Config) (*Scanner, error) {
 // batch of every sender.
 func (s *Scanner) Rate() *Rate { return &s.rate }
 
-// Stats returns a snapshot of the counters. It may be called at any time.
+// Stats returns a snapshot of the counters, reading the kernel's drop
+// count from the RxConn. It may be called at any time.
 func (s *Scanner) Stats() Stats {
+	if d, err := s.cfg.Rx.Drops(); err == nil {
+		s.st.drops.Store(d)
+	}
 	st := s.st.snapshot()
 	s.mu.Lock()
 	st.SuspectNets = append([]netip.Prefix(nil), s.suspect...)

@@ -1,0 +1,317 @@
+//go:build linux
+
+package rawscan_test
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/gopacket/gopacket/pcapgo"
+	"github.com/smbsweep/smbsweep/lab"
+	"github.com/smbsweep/smbsweep/lab/labtest"
+	"github.com/smbsweep/smbsweep/rawscan"
+	"github.com/smbsweep/smbsweep/rawscan/rawscantest"
+	"golang.org/x/sys/unix"
+)
+
+// labScanOpts is one scan of a lab.
+type labScanOpts struct {
+	senders int
+	rate    float64
+	probes  int
+	ring    bool
+	bypass  bool
+	optOut  prefixSet
+	during  func() // run concurrently with the scan
+}
+
+type labOutcome struct {
+	found map[rawscan.Kind]map[netip.Addr]bool
+	stats rawscan.Stats
+	dur   time.Duration
+}
+
+// prefixTargets walks a prefix, thread i taking every senders-th address.
+func prefixTargets(p netip.Prefix, i, senders int) rawscan.Targets {
+	return &rangeTargets{base: u32(p.Addr()), next: uint32(i), stride: uint32(senders), end: 1 << (32 - p.Bits()), port: 445}
+}
+
+// labScan scans the lab's whole range on port 445. Every socket is opened
+// by lab.Do on a thread inside the lab's scanner namespace.
+func labScan(t *testing.T, l *lab.Lab, o labScanOpts) labOutcome {
+	t.Helper()
+	st := l.Status()
+	gt, err := l.GroundTruth()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srcMAC, err1 := net.ParseMAC(st.SourceMAC)
+	gwMAC, err2 := net.ParseMAC(st.GatewayMAC)
+	if err1 != nil || err2 != nil {
+		t.Fatalf("lab MACs %q %q: %v %v", st.SourceMAC, st.GatewayMAC, err1, err2)
+	}
+	o.senders = max(o.senders, 1)
+	afc := &rawscan.AFPacketConfig{Interface: st.Interface, QdiscBypass: o.bypass}
+	var (
+		txs []rawscan.TxConn
+		rx  rawscan.RxConn
+	)
+	err = l.Do(func() error {
+		var err error
+		if rx, err = rawscan.OpenRx(afc, rawscan.ReplyFilter(st.SourceIP, rawscan.DefaultSourcePorts)); err != nil {
+			return err
+		}
+		for range o.senders {
+			open := rawscan.OpenTx
+			if o.ring {
+				open = rawscan.OpenTxRing
+			}
+			tx, err := open(afc)
+			if err != nil {
+				return err
+			}
+			txs = append(txs, tx)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("opening sockets in the lab: %v", err)
+	}
+	var (
+		mu  sync.Mutex
+		res []rawscan.Result
+	)
+	s, err := rawscan.New(&rawscan.Config{
+		Targets:  func(i int) rawscan.Targets { return prefixTargets(gt.Range, i, o.senders) },
+		Senders:  o.senders,
+		Rate:     o.rate,
+		Probes:   o.probes,
+		Cooldown: 3 * time.Second,
+		Source:   st.SourceIP, SourceMAC: srcMAC, GatewayMAC: gwMAC,
+		SinglePort: true,
+		OptOut:     o.optOut,
+		Tx:         func(i int) (rawscan.TxConn, error) { return txs[i], nil },
+		Rx:         rx,
+		Results: func(r *rawscan.Result) {
+			mu.Lock()
+			res = append(res, *r)
+			mu.Unlock()
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	if o.during != nil {
+		wg.Go(o.during)
+	}
+	start := time.Now()
+	if err := s.Run(context.Background()); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	wg.Wait()
+	stats := s.Stats()
+	return labOutcome{found: found(res), stats: stats, dur: stats.SendEnd.Sub(start)}
+}
+
+// labTruth returns the lab's open and closed sets on 445, minus opted-out
+// addresses.
+func labTruth(t *testing.T, l *lab.Lab, skip prefixSet) map[rawscan.Kind]map[netip.Addr]bool {
+	gt, err := l.GroundTruth()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[rawscan.Kind]map[netip.Addr]bool{rawscan.KindSynAck: {}, rawscan.KindRST: {}, rawscan.KindICMPUnreach: {}}
+	for k, as := range map[rawscan.Kind][]netip.Addr{rawscan.KindSynAck: gt.Open[445], rawscan.KindRST: gt.Closed[445]} {
+		for _, a := range as {
+			if !skip.Contains(a) {
+				m[k][a] = true
+			}
+		}
+	}
+	return m
+}
+
+func TestIntegrationScanFindsLabHosts(t *testing.T) {
+	l := labtest.New(t, &lab.Config{Seed: 4})
+	want := labTruth(t, l, nil)
+	if len(want[rawscan.KindSynAck]) < 300 {
+		t.Fatalf("lab has only %d open hosts; expected about 1%% of a /16", len(want[rawscan.KindSynAck]))
+	}
+	tests := []struct {
+		name string
+		o    labScanOpts
+	}{
+		{"sendmmsg 100kpps", labScanOpts{rate: 100_000}},
+		{"sendmmsg max rate 2 senders", labScanOpts{senders: 2}},
+		{"sendmmsg bypass max rate", labScanOpts{bypass: true}},
+		{"tx ring bypass max rate", labScanOpts{ring: true, bypass: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := labScan(t, l, tt.o)
+			t.Logf("sent %d in %v (%.0f pps), %+v", got.stats.Sent, got.dur, float64(got.stats.Sent)/got.dur.Seconds(), got.stats)
+			if diff := cmp.Diff(want, got.found); diff != "" {
+				t.Fatalf("results by kind (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestIntegrationScanRecoversLoss(t *testing.T) {
+	l := labtest.New(t, &lab.Config{Seed: 5, Loss: 0.05})
+	want := labTruth(t, l, nil)[rawscan.KindSynAck]
+	got := labScan(t, l, labScanOpts{rate: 100_000, probes: 2}).found[rawscan.KindSynAck]
+	for a := range got {
+		if !want[a] {
+			t.Fatalf("false positive %v", a)
+		}
+	}
+	if r := float64(len(got)) / float64(len(want)); r < 0.99 {
+		t.Fatalf("found %d of %d open hosts (%.4f) with 5%% loss and -P 2, want ≥ 0.99", len(got), len(want), r)
+	}
+}
+
+// inNamespace runs fn on a locked thread moved into the named namespace;
+// the thread is discarded afterwards, never reused by other goroutines.
+func inNamespace(name string, fn func() error) error {
+	f, err := os.Open(filepath.Join("/run/netns", name))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
+			errc <- err
+			return
+		}
+		errc <- fn()
+	}()
+	return <-errc
+}
+
+func TestIntegrationForgedRepliesAndEgress(t *testing.T) {
+	l := labtest.New(t, &lab.Config{Seed: 6})
+	st := l.Status()
+	gt, err := l.GroundTruth()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := append(prefixSet{netip.MustParsePrefix("198.18.77.0/24")}, gt.Reserved...)
+	want := labTruth(t, l, opt)
+
+	// Forged SYN-ACKs and RSTs from filtered addresses, sent into the
+	// scanner namespace from the lab's internet side of the link.
+	var forged []netip.Addr
+	for a := gt.Range.Addr().Next(); len(forged) < 2000 && gt.Range.Contains(a); a = a.Next() {
+		if gt.State(netip.AddrPortFrom(a, 445)) == lab.StateFiltered && !opt.Contains(a) {
+			forged = append(forged, a)
+		}
+	}
+	gwMAC, _ := net.ParseMAC(st.GatewayMAC)
+	srcMAC, _ := net.ParseMAC(st.SourceMAC)
+	injected := 0
+	inject := func() {
+		time.Sleep(200 * time.Millisecond)
+		err := inNamespace(st.Namespaces[1], func() error {
+			ifs, err := net.Interfaces()
+			if err != nil {
+				return err
+			}
+			var idx int
+			for _, i := range ifs {
+				if i.HardwareAddr.String() == gwMAC.String() {
+					idx = i.Index
+				}
+			}
+			fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
+			if err != nil {
+				return err
+			}
+			defer unix.Close(fd)
+			sa := &unix.SockaddrLinklayer{Ifindex: idx, Halen: 6}
+			copy(sa.Addr[:], srcMAC)
+			for i, a := range forged {
+				flags := uint8(rawscantest.FlagSYN | rawscantest.FlagACK)
+				if i%2 == 1 {
+					flags = rawscantest.FlagRST | rawscantest.FlagACK
+				}
+				f := rawscantest.Build(&rawscantest.Segment{
+					SrcMAC: [6]byte(gwMAC), DstMAC: [6]byte(srcMAC),
+					Src: a, Dst: st.SourceIP, TTL: 60, SrcPort: 445,
+					DstPort: rawscan.DefaultSourcePorts.First + uint16(i%int(rawscan.DefaultSourcePorts.Size())),
+					Seq: uint32(i), Ack: uint32(i)*2654435761 + 1, Flags: flags, Window: 1024,
+				})
+				if err := unix.Sendto(fd, f, 0, sa); err != nil {
+					return err
+				}
+				injected++
+			}
+			return nil
+		})
+		if err != nil {
+			t.Errorf("injecting forged replies: %v", err)
+		}
+	}
+
+	capPath := filepath.Join(t.TempDir(), "egress.pcap")
+	c, err := l.Capture(capPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := labScan(t, l, labScanOpts{rate: 50_000, optOut: opt, during: inject})
+	if _, err := c.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got.found); diff != "" {
+		t.Fatalf("results by kind (-want +got):\n%s", diff)
+	}
+	if injected != len(forged) || got.stats.Forged < uint64(injected)-1 {
+		t.Fatalf("injected %d of %d forged replies; %d counted forged", injected, len(forged), got.stats.Forged)
+	}
+
+	// Every frame that left the scanner namespace went to an in-scope,
+	// not opted-out address; and the SYNs are all there.
+	f, err := os.Open(capPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := pcapgo.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	syns := 0
+	for {
+		data, _, err := r.ReadPacketData()
+		if err != nil {
+			break
+		}
+		p, ok := rawscantest.ParseProbe(data)
+		if !ok {
+			continue // ARP, or the kernel's ICMP
+		}
+		if !gt.Range.Contains(p.Dst) || opt.Contains(p.Dst) {
+			t.Fatalf("frame to out-of-scope or opted-out %v (flags %#x)", p.Dst, p.Flags)
+		}
+		if p.Flags == rawscantest.FlagSYN {
+			syns++
+		}
+	}
+	if uint64(syns) != got.stats.Sent {
+		t.Fatalf("capture holds %d SYNs, scanner sent %d: capture incomplete", syns, got.stats.Sent)
+	}
+	if got.stats.SkippedOptOut == 0 {
+		t.Fatal("no target skipped by the opt-out set")
+	}
+}
