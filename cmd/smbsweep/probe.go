@@ -1,8 +1,199 @@
 package main
 
-import "io"
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"time"
 
-// runProbe is the 'probe' subcommand.
+	"github.com/smbsweep/smbsweep/smbprobe"
+)
+
+// runProbe is the 'probe' subcommand: flags → smbprobe.Config, targets from
+// the arguments or stdin → smbprobe.Prober.Run, one JSON line per host.
 func runProbe(args []string, stdout, stderr io.Writer) int {
-	return notYet("probe", "#5", stderr)
+	return probeMain(args, os.Stdin, stdout, stderr)
+}
+
+func probeMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("probe", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, `Usage: smbsweep probe [flags] [HOST[:PORT]...]
+
+Probes each host for SMB facts and writes one JSON line per host (schema:
+smbprobe/SCHEMA.md). Without arguments, hosts are read from stdin, one per
+line: HOST, HOST:PORT, [IPv6]:PORT, or a 'smbsweep scan' JSON line with
+"ip" and "port". Port 139 is probed over NetBIOS.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	var (
+		port     = fs.Uint("port", 445, "port for hosts given without one")
+		workers  = fs.Int("workers", 256, "concurrent probes")
+		connect  = fs.Duration("connect-timeout", 3*time.Second, "TCP connect timeout")
+		read     = fs.Duration("read-timeout", 5*time.Second, "timeout for each reply")
+		host     = fs.Duration("host-timeout", 10*time.Second, "hard deadline for one host")
+		maxMsg   = fs.Int("max-message", 64<<10, "largest NBSS message accepted, bytes")
+		noSMB1   = fs.Bool("no-smb1", false, "skip the SMB1 check (the second connection)")
+		shares   = fs.Bool("smb-shares", false, "log on as guest and list share names (off by default: it logs on to someone else's system)")
+		verbose  = fs.Bool("v", false, "log failed probe steps to stderr")
+		successOnly = fs.Bool("success-only", false, "write only hosts whose status is success")
+	)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if *port == 0 || *port > 65535 {
+		fmt.Fprintf(stderr, "smbsweep probe: bad -port %d\n", *port)
+		return exitUsage
+	}
+	cfg := &smbprobe.Config{
+		ConnectTimeout: *connect,
+		ReadTimeout:    *read,
+		HostTimeout:    *host,
+		MaxMessageSize: *maxMsg,
+		Workers:        *workers,
+		SkipSMB1:       *noSMB1,
+		Shares:         *shares,
+	}
+	if *verbose {
+		cfg.Logf = func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) }
+	}
+	// Parse all arguments before probing anything.
+	var fixed []netip.AddrPort
+	for _, a := range fs.Args() {
+		t, err := parseTarget(a, uint16(*port))
+		if err != nil {
+			fmt.Fprintf(stderr, "smbsweep probe: %v\n", err)
+			return exitUsage
+		}
+		fixed = append(fixed, t)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	targets := make(chan netip.AddrPort, 4*cfg.Workers)
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(targets)
+		if len(fs.Args()) > 0 {
+			for _, t := range fixed {
+				select {
+				case targets <- t:
+				case <-ctx.Done():
+					readErr <- nil
+					return
+				}
+			}
+			readErr <- nil
+			return
+		}
+		readErr <- readTargets(ctx, stdin, uint16(*port), targets, stderr)
+	}()
+
+	w := bufio.NewWriter(stdout)
+	enc := json.NewEncoder(w)
+	err := smbprobe.New(cfg).Run(ctx, targets, func(r *smbprobe.Result) error {
+		if *successOnly && r.Status != smbprobe.StatusSuccess {
+			return nil
+		}
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+		if len(targets) == 0 {
+			return w.Flush() // keep output flowing when input is slow
+		}
+		return nil
+	})
+	if ferr := w.Flush(); err == nil {
+		err = ferr
+	}
+	if rerr := <-readErr; err == nil {
+		err = rerr
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "smbsweep probe: %v\n", err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+// readTargets feeds targets from r, one per line; bad lines are reported
+// and skipped.
+func readTargets(ctx context.Context, r io.Reader, port uint16, out chan<- netip.AddrPort, stderr io.Writer) error {
+	sc := bufio.NewScanner(r)
+	line := 0
+	for sc.Scan() {
+		line++
+		s := strings.TrimSpace(sc.Text())
+		if s == "" || strings.HasPrefix(s, "#") {
+			continue
+		}
+		t, err := parseTarget(s, port)
+		if err != nil {
+			fmt.Fprintf(stderr, "smbsweep probe: stdin line %d: %v\n", line, err)
+			continue
+		}
+		select {
+		case out <- t:
+		case <-ctx.Done():
+			return nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("reading stdin: %w", err)
+	}
+	return nil
+}
+
+// parseTarget accepts HOST, HOST:PORT, [IPv6]:PORT, or a JSON object with
+// "ip" and optionally "port" (a 'smbsweep scan' result line).
+func parseTarget(s string, port uint16) (netip.AddrPort, error) {
+	if strings.HasPrefix(s, "{") {
+		var v struct {
+			IP   string          `json:"ip"`
+			Port json.RawMessage `json:"port"`
+		}
+		if err := json.Unmarshal([]byte(s), &v); err != nil {
+			return netip.AddrPort{}, fmt.Errorf("bad JSON target: %v", err)
+		}
+		a, err := netip.ParseAddr(v.IP)
+		if err != nil {
+			return netip.AddrPort{}, fmt.Errorf("bad JSON target ip: %v", err)
+		}
+		p := port
+		if len(v.Port) > 0 {
+			n, err := strconv.ParseUint(strings.Trim(string(v.Port), `"`), 10, 16)
+			if err != nil || n == 0 {
+				return netip.AddrPort{}, fmt.Errorf("bad JSON target port %s", v.Port)
+			}
+			p = uint16(n)
+		}
+		return netip.AddrPortFrom(a.Unmap(), p), nil
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return netip.AddrPortFrom(a.Unmap(), port), nil
+	}
+	ap, err := netip.ParseAddrPort(s)
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("bad target %q: want an IP address, IP:PORT or [IPv6]:PORT", s)
+	}
+	if ap.Port() == 0 {
+		return netip.AddrPort{}, fmt.Errorf("bad target %q: port 0", s)
+	}
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
 }
