@@ -119,6 +119,13 @@ func hostileHandler(kind string) func(net.Conn) {
 			b := make([]byte, 4096)
 			_, _ = rand.Read(b)
 			_, _ = c.Write(b)
+			// Half-close and drain, so a request left unread does not turn
+			// the close into an RST (RFC 2525 §2.17).
+			if tc, ok := c.(*net.TCPConn); ok {
+				_ = tc.CloseWrite()
+			}
+			_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			_, _ = io.Copy(io.Discard, c)
 		}
 	case hostileReset:
 		return func(c net.Conn) {
