@@ -3,6 +3,7 @@ package smbprobe
 import (
 	"context"
 	"errors"
+	"os"
 	"time"
 
 	smb2 "github.com/hirochachacha/go-smb2"
@@ -40,8 +41,10 @@ func (p *Prober) guest(ctx context.Context, addr string, deadline time.Time, net
 	}
 	sess, err := d.DialContext(ctx, s.conn)
 	if err != nil {
+		// go-smb2 turns STATUS_ACCESS_DENIED into os.ErrPermission
+		// (conn.go accept); other statuses stay *smb2.ResponseError.
 		var re *smb2.ResponseError
-		if errors.As(err, &re) && re.Code == statusAccessDenied {
+		if errors.Is(err, os.ErrPermission) || errors.As(err, &re) && re.Code == statusAccessDenied {
 			g.EncryptionRequired = true
 		}
 		g.Error = err.Error()

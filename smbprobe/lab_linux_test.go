@@ -1,0 +1,173 @@
+package smbprobe_test
+
+import (
+	"context"
+	"net/netip"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smbsweep/smbsweep/lab"
+	"github.com/smbsweep/smbsweep/lab/labtest"
+	"github.com/smbsweep/smbsweep/smbprobe"
+)
+
+// sambaVersion is what the local smbd reports ("4.17.12-Debian"), which the
+// lab's servers run.
+func sambaVersion(tb testing.TB) string {
+	out, err := exec.Command("smbd", "--version").Output()
+	if err != nil {
+		tb.Skipf("smbd --version: %v", err)
+	}
+	return strings.TrimPrefix(strings.TrimSpace(string(out)), "Version ")
+}
+
+// TestIntegrationLab probes every server and hostile host of a lab (issue
+// #3) through the lab's scanner namespace and compares every fact with the
+// lab's ground truth. It needs root; labtest skips it otherwise.
+func TestIntegrationLab(t *testing.T) {
+	l := labtest.New(t, &lab.Config{
+		Range:   netip.MustParsePrefix("198.18.0.0/22"),
+		Open:    -1,
+		Closed:  -1,
+		Samba:   true,
+		Hostile: true,
+	})
+	st := l.Status()
+	version := sambaVersion(t)
+
+	t.Run("servers", func(t *testing.T) {
+		for _, shares := range []bool{false, true} {
+			p := smbprobe.New(&smbprobe.Config{Dial: l.DialContext, Shares: shares})
+			for _, srv := range st.Servers {
+				name := srv.Name + "/" + netip.AddrPortFrom(srv.Address, srv.Port).String()
+				if shares {
+					name += "/shares"
+				}
+				t.Run(name, func(t *testing.T) {
+					t.Parallel()
+					r := p.Probe(context.Background(), netip.AddrPortFrom(srv.Address, srv.Port))
+					checkExpect(t, r, srv, version, shares)
+				})
+			}
+		}
+	})
+
+	t.Run("hostile", func(t *testing.T) {
+		cfg := &smbprobe.Config{Dial: l.DialContext, ReadTimeout: time.Second, HostTimeout: 3 * time.Second}
+		p := smbprobe.New(cfg)
+		want := map[string][]smbprobe.Status{
+			"silent":   {smbprobe.StatusIOTimeout},
+			"slow":     {smbprobe.StatusIOTimeout},
+			"huge":     {smbprobe.StatusNotSMB, smbprobe.StatusProtocolError},
+			"garbage":  {smbprobe.StatusNotSMB, smbprobe.StatusProtocolError, smbprobe.StatusConnectionClosed},
+			"reset":    {smbprobe.StatusConnectionClosed},
+			"synproxy": {smbprobe.StatusIOTimeout},
+		}
+		for _, h := range st.Hostile {
+			t.Run(h.Name, func(t *testing.T) {
+				t.Parallel()
+				port := h.Port
+				if port == 0 {
+					port = 445
+				}
+				var before runtime.MemStats
+				runtime.ReadMemStats(&before)
+				start := time.Now()
+				r := p.Probe(context.Background(), netip.AddrPortFrom(h.Address, port))
+				took := time.Since(start)
+				if took > cfg.HostTimeout+time.Second {
+					t.Errorf("%s (%s) took %v, deadline %v", h.Name, h.Does, took, cfg.HostTimeout)
+				}
+				ws, ok := want[h.Name]
+				if !ok {
+					t.Logf("no expectation for hostile %q (%s): status %s", h.Name, h.Does, r.Status)
+					return
+				}
+				if !slices.Contains(ws, r.Status) {
+					t.Errorf("%s (%s): status %q (%s), want one of %v", h.Name, h.Does, r.Status, r.Error, ws)
+				}
+				if r.SMB != nil && r.SMB.SMB1 != nil && r.SMB.SMB1.Enabled {
+					t.Errorf("%s: SMB1 reported on", h.Name)
+				}
+				t.Logf("%s: %s after %v (%s)", h.Name, r.Status, took.Round(time.Millisecond), r.Error)
+			})
+		}
+	})
+}
+
+// checkExpect compares a result with the lab's expectation for srv.
+func checkExpect(t *testing.T, r *smbprobe.Result, srv lab.Server, version string, shares bool) {
+	t.Helper()
+	ex := srv.Expect
+	if r.Status != smbprobe.StatusSuccess || r.SMB == nil {
+		t.Fatalf("status %q error %q", r.Status, r.Error)
+	}
+	s := r.SMB
+	if s.SMB1 == nil || s.SMB1.Enabled != ex.SMB1 {
+		t.Errorf("smb1 %+v, want enabled=%v", s.SMB1, ex.SMB1)
+	}
+	wantDialect := ex.Dialect
+	if ex.NetBIOS && wantDialect == "3.1.1" {
+		wantDialect = "3.0.2" // we never offer 3.1.1 over NetBIOS (MS-SMB2 §3.2.4.2.2.2)
+	}
+	if s.Dialect != wantDialect {
+		t.Errorf("dialect %q, want %q", s.Dialect, wantDialect)
+	}
+	if ex.Dialect != "" {
+		if s.Signing == nil || s.Signing.Required != ex.SigningRequired || !s.Signing.Enabled {
+			t.Errorf("signing %+v, want required=%v", s.Signing, ex.SigningRequired)
+		}
+		if s.NTLM == nil {
+			t.Fatalf("no NTLM challenge")
+		}
+	}
+	if ex.Dialect == "3.1.1" && !ex.NetBIOS && (s.Contexts == nil || s.Contexts.Cipher != "aes-128-gcm" || s.Contexts.Preauth != "sha-512") {
+		t.Errorf("contexts %+v, want preauth sha-512 and cipher aes-128-gcm", s.Contexts)
+	}
+	if ex.NetBIOS && (s.NetBIOS == nil || s.NetBIOS.Response != "positive" || s.Dialect == "3.1.1") {
+		t.Errorf("netbios %+v dialect %q: want a positive session and no 3.1.1", s.NetBIOS, s.Dialect)
+	}
+	ntlm := s.NTLM
+	if ntlm == nil && s.SMB1 != nil {
+		ntlm = s.SMB1.NTLM
+	}
+	switch ex.Software {
+	case "samba":
+		want := "LAB-" + strings.ToUpper(srv.Name)
+		if ntlm == nil || ntlm.NetBIOSComputer != want || ntlm.TargetName != want || ntlm.OSVersion != "6.1.0" {
+			t.Errorf("ntlm %+v, want NetBIOS name %s and 6.1.0", ntlm, want)
+		}
+		if !slices.Contains(r.Flags, smbprobe.FlagSamba) {
+			t.Errorf("flags %v lack samba", r.Flags)
+		}
+		if ex.SMB1 && (s.SMB1.NativeLanMan != "Samba "+version || s.SMB1.Domain != "SMBSWEEP") {
+			t.Errorf("smb1 native lanman %q domain %q, want Samba %s and SMBSWEEP", s.SMB1.NativeLanMan, s.SMB1.Domain, version)
+		}
+	case "impacket":
+		if ntlm == nil || ntlm.OSVersion != "255.255.65535" || !slices.Contains(r.Flags, smbprobe.FlagImpacketLike) {
+			t.Errorf("ntlm %+v flags %v, want impacket's 255.255.65535", ntlm, r.Flags)
+		}
+	}
+	if !shares {
+		if s.Guest != nil {
+			t.Errorf("guest %+v without Config.Shares", s.Guest)
+		}
+		return
+	}
+	if ex.Dialect == "" {
+		return // no SMB2, no guest follow-up
+	}
+	if s.Guest == nil {
+		t.Fatal("no guest result with Config.Shares")
+	}
+	if got := slices.Contains(s.Guest.Shares, "public"); got != ex.Guest {
+		t.Errorf("guest %+v: public listed %v, want %v", s.Guest, got, ex.Guest)
+	}
+	if s.Guest.EncryptionRequired != ex.EncryptionRequired {
+		t.Errorf("guest %+v: encryption_required, want %v", s.Guest, ex.EncryptionRequired)
+	}
+}
