@@ -60,8 +60,10 @@ type Config struct {
 	Hostile bool
 
 	// Loss (fraction 0..1), Delay, Jitter, Reorder (fraction 0..1) and Rate
-	// (bits per second) are netem impairments on the scanner's link, applied
-	// in both directions. Zero means none.
+	// (bits per second) impair the scanner's link in both directions. Zero
+	// means none. Loss uses nftables (numgen) and Rate tbf, so both work on
+	// kernels without sch_netem; Delay, Jitter and Reorder need netem, and
+	// Up fails where it is missing.
 	Loss    float64
 	Delay   time.Duration
 	Jitter  time.Duration

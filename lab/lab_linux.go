@@ -115,6 +115,18 @@ func (l *Lab) up(ctx context.Context) error {
 	if err := r.ipBatch(ctx, "", add); err != nil {
 		return err
 	}
+	// The lab is IPv4-only: without IPv6, no router solicitation or
+	// neighbour discovery frame leaves a namespace.
+	for _, n := range names {
+		if err := setSysctls(n, map[string]string{
+			"net/ipv6/conf/all/disable_ipv6":     "1",
+			"net/ipv6/conf/default/disable_ipv6": "1",
+			"net/ipv4/conf/all/rp_filter":        "0",
+			"net/ipv4/conf/default/rp_filter":    "0",
+		}); err != nil {
+			return err
+		}
+	}
 	f, err := os.Open(filepath.Join(nsPath, scan))
 	if err != nil {
 		return err
@@ -240,6 +252,9 @@ func (l *Lab) setupNet(ctx context.Context, r runner, inet string, g *GroundTrut
 	}
 	if l.cfg.Sink {
 		writeSinkNFT(&b)
+	}
+	if l.cfg.Loss > 0 {
+		writeLossNFT(&b, l.cfg.Loss)
 	}
 	p := filepath.Join(l.dir, "net.nft")
 	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {

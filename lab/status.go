@@ -19,7 +19,7 @@ type Status struct {
 	Servers          []Server       `json:"servers"`
 	Hostile          []Hostile      `json:"hostile,omitempty"`
 	Processes        []Process      `json:"processes"`
-	// Impairment is the netem qdisc on the scanner's link, "" if none.
+	// Impairment describes the impairments on the scanner's link, "" if none.
 	Impairment string `json:"impairment,omitempty"`
 	// Sinks are the transmit-rate sink interfaces in the scanner namespace.
 	Sinks []string `json:"sinks,omitempty"`
