@@ -51,7 +51,9 @@ type Set struct {
 	count uint64  // number of addresses, at most 1<<32
 
 	// Contains: the candidates for address a are
-	// ents[addrIdx[a>>addrShift] : addrIdx[a>>addrShift+1]+1].
+	// ents[addrIdx[a>>addrShift]&idxMask : addrIdx[a>>addrShift+1]&idxMask+1],
+	// unless the bucket's entry has bucketUniform set, in which case every
+	// address of the bucket is a member iff bucketFull is set.
 	addrShift uint8
 	addrIdx   []uint32
 
@@ -63,6 +65,18 @@ type Set struct {
 
 // maxTableBits bounds the bucket tables to 1<<16 entries (256 KiB each).
 const maxTableBits = 16
+
+// Flags in the top bits of addrIdx entries. A bucket that lies entirely
+// inside one range or entirely outside all ranges is answered from the
+// table alone; for a blocklist most buckets are empty, so most lookups
+// touch one table entry and no range. Range indexes fit in the remaining
+// 30 bits for any set below 1<<30 ranges (16 GiB of entries); larger sets
+// simply never set the flags.
+const (
+	bucketUniform = 1 << 31
+	bucketFull    = 1 << 30
+	idxMask       = bucketFull - 1
+)
 
 // NewSet returns the set of the addresses in ranges. The ranges may overlap,
 // touch or come in any order; they are sorted and merged. A Range whose
@@ -155,13 +169,23 @@ func fromSpans(s []span) *Set {
 
 	set.addrShift = uint8(32 - tb)
 	set.addrIdx = make([]uint32, 1<<tb+1)
+	flags := len(s) <= idxMask
 	k := 0
 	for b := range 1 << tb {
 		start := uint32(b) << set.addrShift
+		end := start | (1<<set.addrShift - 1)
 		for k < len(s)-1 && set.ents[k].hi < start {
 			k++
 		}
+		e := set.ents[k]
 		set.addrIdx[b] = uint32(k)
+		switch {
+		case !flags:
+		case e.hi < start || e.lo > end: // no range meets the bucket
+			set.addrIdx[b] |= bucketUniform
+		case e.lo <= start && e.hi >= end: // one range covers it
+			set.addrIdx[b] |= bucketUniform | bucketFull
+		}
 	}
 	set.addrIdx[1<<tb] = uint32(len(s) - 1)
 
@@ -207,7 +231,11 @@ func (s *Set) Contains(a netip.Addr) bool {
 	}
 	v := u32(a)
 	b := v >> s.addrShift
-	lo, hi := s.addrIdx[b], s.addrIdx[b+1]
+	lo := s.addrIdx[b]
+	if lo&bucketUniform != 0 {
+		return lo&bucketFull != 0
+	}
+	hi := s.addrIdx[b+1] & idxMask
 	// First entry in [lo, hi] whose hi >= v; ents[hi] qualifies unless v
 	// is beyond the last range.
 	for lo < hi {
