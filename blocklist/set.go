@@ -222,18 +222,39 @@ func addr(v uint32) netip.Addr {
 // bypassed by mapping; any other IPv6 address and the zero Addr are never
 // members. Contains does not allocate or lock.
 func (s *Set) Contains(a netip.Addr) bool {
+	_, ok := s.find(a)
+	return ok
+}
+
+// Index returns the position of a among the members of s in ascending
+// order, the inverse of At: At(Index(a)) == a. ok is false if a is not a
+// member (see Contains for non-IPv4 addresses). Index does not allocate.
+func (s *Set) Index(a netip.Addr) (i uint64, ok bool) {
+	e, ok := s.find(a)
+	if !ok {
+		return 0, false
+	}
+	return e.before + uint64(u32(a.Unmap())-e.lo), true
+}
+
+// find returns the range holding a, if any. For a member of a uniform
+// full bucket it returns the range covering the whole bucket.
+func (s *Set) find(a netip.Addr) (*entry, bool) {
 	if s == nil || len(s.ents) == 0 {
-		return false
+		return nil, false
 	}
 	a = a.Unmap()
 	if !a.Is4() {
-		return false
+		return nil, false
 	}
 	v := u32(a)
 	b := v >> s.addrShift
 	lo := s.addrIdx[b]
 	if lo&bucketUniform != 0 {
-		return lo&bucketFull != 0
+		if lo&bucketFull == 0 {
+			return nil, false
+		}
+		return &s.ents[lo&idxMask], true
 	}
 	hi := s.addrIdx[b+1] & idxMask
 	// First entry in [lo, hi] whose hi >= v; ents[hi] qualifies unless v
@@ -247,7 +268,7 @@ func (s *Set) Contains(a netip.Addr) bool {
 		}
 	}
 	e := &s.ents[lo]
-	return e.lo <= v && v <= e.hi
+	return e, e.lo <= v && v <= e.hi
 }
 
 // Count returns the number of addresses in s, from 0 to 1<<32.
@@ -353,6 +374,11 @@ func (s *Set) spans() []span {
 		out[i] = span{e.lo, e.hi}
 	}
 	return out
+}
+
+// Complement returns the IPv4 addresses not in s.
+func (s *Set) Complement() *Set {
+	return All().Subtract(s)
 }
 
 // Union returns the addresses in s or o.

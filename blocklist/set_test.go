@@ -102,11 +102,17 @@ func checkAgainstRef(t *testing.T, s *Set, ref *refSet) {
 		if got := s.At(uint64(i)); got != a {
 			t.Fatalf("At(%d) = %v, want %v", i, got, a)
 		}
+		if got, ok := s.Index(a); !ok || got != uint64(i) {
+			t.Fatalf("Index(%v) = %d, %v; want %d, true", a, got, ok, i)
+		}
 	}
 	for i, b := range ref.bits {
 		a := addr(ref.base + uint32(i))
 		if got := s.Contains(a); got != b {
 			t.Fatalf("Contains(%v) = %v, want %v", a, got, b)
+		}
+		if _, ok := s.Index(a); ok != b {
+			t.Fatalf("Index(%v) ok = %v, want %v", a, ok, b)
 		}
 	}
 	// Neighbours outside the universe hold nothing (wrapping at the ends).
@@ -206,20 +212,25 @@ func TestAtContainsLarge(t *testing.T) {
 				}
 				idx += n
 			}
+			c := s.Complement()
+			if c.Count()+s.Count() != 1<<32 || c.Intersect(s).Count() != 0 || !c.Union(s).Equal(All()) {
+				t.Fatalf("Complement is not the complement: %d + %d addresses", c.Count(), s.Count())
+			}
 			// Random indices: At ascends and its results are members.
-			prev := netip.Addr{}
 			for range 20000 {
 				i := rng.Uint64N(s.Count())
 				a := s.At(i)
 				if !s.Contains(a) {
 					t.Fatalf("Contains(At(%d) = %v) = false", i, a)
 				}
+				if got, ok := s.Index(a); !ok || got != i {
+					t.Fatalf("Index(At(%d) = %v) = %d, %v", i, a, got, ok)
+				}
 				if i+1 < s.Count() {
 					if b := s.At(i + 1); !a.Less(b) {
 						t.Fatalf("At(%d) = %v not below At(%d) = %v", i, a, i+1, b)
 					}
 				}
-				_ = prev
 			}
 			// Random addresses: Contains agrees with a scan of the ranges.
 			for range 20000 {
@@ -393,5 +404,9 @@ func TestZeroAllocs(t *testing.T) {
 	if n := testing.AllocsPerRun(1000, func() { sinkAddr = s.At(i) }); n != 0 {
 		t.Fatalf("At allocates %v times per call", n)
 	}
-	_, _ = sink, sinkAddr
+	var sinkIdx uint64
+	if n := testing.AllocsPerRun(1000, func() { sinkIdx, sink = s.Index(a) }); n != 0 {
+		t.Fatalf("Index allocates %v times per call", n)
+	}
+	_, _, _ = sink, sinkAddr, sinkIdx
 }
