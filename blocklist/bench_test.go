@@ -128,3 +128,15 @@ func BenchmarkSubtract(b *testing.B) {
 		All().Subtract(block)
 	}
 }
+
+// BenchmarkLoopOverhead is the floor under BenchmarkContains: the same
+// loop, loading, unmapping and converting each address, with no lookup.
+// On a shared machine it shows how much of a few-ns figure is the machine.
+func BenchmarkLoopOverhead(b *testing.B) {
+	addrs := randomAddrs(1 << 12)
+	var sum uint32
+	for i := 0; b.Loop(); i++ {
+		sum += u32(addrs[i&(len(addrs)-1)].Unmap())
+	}
+	_ = sum
+}
