@@ -170,3 +170,32 @@ func TestIntegrationEgress(t *testing.T) {
 		t.Errorf("root namespace saw %d frames to or from lab or outside-test addresses, want 0", leaked)
 	}
 }
+
+// sendFrames sends n UDP frames to 198.18.0.1 out of dev in the scanner
+// namespace through an AF_PACKET socket.
+func sendFrames(t *testing.T, l *lab.Lab, dev string, n int) {
+	t.Helper()
+	st := l.Status()
+	f := udpFrame(mac(t, st.GatewayMAC), mac(t, st.SourceMAC), st.SourceIP, netip.MustParseAddr("198.18.0.1"), []byte("sink"))
+	err := l.Do(func() error {
+		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return os.NewSyscallError("socket", err)
+		}
+		defer unix.Close(fd)
+		ifi, err := net.InterfaceByName(dev)
+		if err != nil {
+			return err
+		}
+		sa := &unix.SockaddrLinklayer{Ifindex: ifi.Index, Halen: 6}
+		for range n {
+			if err := unix.Sendto(fd, f, 0, sa); err != nil {
+				return os.NewSyscallError("sendto", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -88,8 +88,10 @@ func skipUnlessRoot(t *testing.T) {
 // directory, no live process it recorded.
 func assertGone(t *testing.T, st lab.Status, pids []lab.Process) {
 	t.Helper()
-	if ns := labNamespaces(st.Prefix); len(ns) > 0 {
-		t.Errorf("namespaces left: %v", ns)
+	for _, ns := range st.Namespaces {
+		if _, err := os.Stat("/run/netns/" + ns); err == nil {
+			t.Errorf("namespace %s left", ns)
+		}
 	}
 	if _, err := os.Stat(st.StateDir); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("state dir %s left: %v", st.StateDir, err)

@@ -1,0 +1,192 @@
+package lab_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/smbsweep/smbsweep/lab"
+	"github.com/smbsweep/smbsweep/lab/labtest"
+)
+
+// labProcesses lists live processes whose command line mentions dir (the
+// lab's state directory: smbd's config, impacket's share) or whose
+// environment marks them as a lab helper with that dir's prefix.
+func labProcesses(prefix string) []string {
+	ents, _ := os.ReadDir("/proc")
+	var out []string
+	for _, e := range ents {
+		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err != nil {
+			continue
+		}
+		if cl := strings.ReplaceAll(string(b), "\x00", " "); strings.Contains(cl, "/"+prefix) || strings.Contains(cl, " "+prefix) {
+			out = append(out, e.Name()+" "+cl)
+		}
+	}
+	return out
+}
+
+// TestIntegrationUpDown20 brings a full lab (Samba, hostile hosts, sinks)
+// up and down 20 times and checks that the machine is as it was: root
+// namespace links, addresses and routes, named namespaces, state
+// directories and processes.
+func TestIntegrationUpDown20(t *testing.T) {
+	skipUnlessRoot(t)
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	prefix := labtest.Prefix()
+	before := rootSnapshot(t)
+	nsBefore := labNamespaces("")
+	for i := range 20 {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		l, err := lab.Up(ctx, &lab.Config{Prefix: prefix, Samba: i%2 == 0, Hostile: true, Sink: true, Loss: 0.01})
+		cancel()
+		if errors.Is(err, lab.ErrMissingTools) {
+			t.Skip(err)
+		}
+		if err != nil {
+			t.Fatalf("round %d: up: %v", i, err)
+		}
+		st := l.Status()
+		if err := l.Close(); err != nil {
+			t.Fatalf("round %d: down: %v", i, err)
+		}
+		assertGone(t, st, st.Processes)
+	}
+	// Processes killed by SIGKILL may take a moment to be reaped.
+	deadline := time.Now().Add(3 * time.Second)
+	for len(labProcesses(prefix)) > 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if ps := labProcesses(prefix); len(ps) > 0 {
+		t.Errorf("processes left:\n%s", strings.Join(ps, "\n"))
+	}
+	if diff := cmp.Diff(before, rootSnapshot(t)); diff != "" {
+		t.Errorf("root namespace changed (-before +after):\n%s", diff)
+	}
+	// Other tests may run labs concurrently: compare only this prefix.
+	if left := labNamespaces(prefix); len(left) > 0 {
+		t.Errorf("namespaces left: %v (before: %d named namespaces)", left, len(nsBefore))
+	}
+}
+
+// TestIntegrationDownAfterCrash leaves a lab behind as a crashed process
+// would (no Close) and checks that Down with only the prefix removes it,
+// and that it does not touch a lab whose prefix extends it.
+func TestIntegrationDownAfterCrash(t *testing.T) {
+	skipUnlessRoot(t)
+	prefix := labtest.Prefix()
+	other := labtest.New(t, &lab.Config{Prefix: prefix + "x-"})
+	l, err := lab.Up(context.Background(), &lab.Config{Prefix: prefix, Hostile: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := l.Status()
+	// Simulate the crash: forget l, remove the pid files, so Down must find
+	// the processes through the namespaces (ip netns pids).
+	if err := os.RemoveAll(st.StateDir + "/pids"); err != nil {
+		t.Fatal(err)
+	}
+	if err := lab.Down(prefix); err != nil {
+		t.Fatal(err)
+	}
+	if err := lab.Down(prefix); err != nil {
+		t.Fatalf("second Down: %v", err)
+	}
+	assertGone(t, st, st.Processes)
+	want := []string{prefix + "x-net", prefix + "x-scan"}
+	got := labNamespaces(prefix)
+	slices.Sort(got)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("namespaces after Down(%q) (-want +got):\n%s", prefix, diff)
+	}
+	if _, err := other.GroundTruth(); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestIntegrationLoss checks the loss impairment: with loss p on each
+// direction, a connect to a closed address gets its RST back with
+// probability (1-p)^2.
+func TestIntegrationLoss(t *testing.T) {
+	skipUnlessRoot(t)
+	const loss = 0.3
+	l := labtest.New(t, &lab.Config{Loss: loss, Closed: 0.05, Seed: 11})
+	g, err := l.GroundTruth()
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := g.Closed[445]
+	const n = 400
+	var mu sync.Mutex
+	refused := 0
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64)
+	for i := range n {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+			defer cancel()
+			c, err := l.DialContext(ctx, "tcp4", closed[i%len(closed)].String()+":445")
+			if err == nil {
+				c.Close()
+			}
+			if errors.Is(err, syscall.ECONNREFUSED) {
+				mu.Lock()
+				refused++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	// (1-0.3)^2 = 0.49; the standard deviation over 400 tries is 0.025.
+	if f := float64(refused) / n; f < 0.37 || f > 0.61 {
+		t.Errorf("%d of %d connects got their RST (%.2f), want about 0.49", refused, n, f)
+	}
+	if st := l.Status(); !strings.Contains(st.Impairment, "loss 30%") {
+		t.Errorf("Impairment = %q", st.Impairment)
+	}
+}
+
+// TestIntegrationSink checks that frames sent on the sinks are counted and
+// go nowhere.
+func TestIntegrationSink(t *testing.T) {
+	skipUnlessRoot(t)
+	l := labtest.New(t, &lab.Config{Sink: true})
+	before, err := l.Counters()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dev := range l.Status().Sinks {
+		// mausezahn is not installed; a raw socket on the sink sends 100 frames.
+		sendFrames(t, l, dev, 100)
+	}
+	after, err := l.Counters()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dev := range l.Status().Sinks {
+		// ifb counts frames that tc did not redirect to it as dropped
+		// (drivers/net/ifb.c, ifb_xmit); the veth counts them as sent.
+		a, b := after[dev], before[dev]
+		if got := a.TxPackets + a.RxDropped + a.TxDropped - b.TxPackets - b.RxDropped - b.TxDropped; got < 100 {
+			t.Errorf("%s: counters grew by %d, want ≥ 100: before %+v after %+v", dev, got, b, a)
+		}
+	}
+	if got := after["eth0"].TxPackets - before["eth0"].TxPackets; got > 5 {
+		t.Errorf("eth0 sent %d frames during a sink test", got)
+	}
+}
