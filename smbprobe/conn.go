@@ -27,10 +27,11 @@ type frameReader struct {
 	max  int
 	pool *sync.Pool // of *[]byte with len max; nil allocates per frame
 	buf  *[]byte
+	hdr  [nbssHeaderLen]byte
 }
 
 func (f *frameReader) next() ([]byte, error) {
-	return readFrameFunc(f.r, f.max, f.get)
+	return readFrameFrom(f.r, f.max, f, &f.hdr)
 }
 
 func (f *frameReader) get(n int) []byte {

@@ -57,21 +57,29 @@ func frameHeader(h [nbssHeaderLen]byte) (typ byte, n int) {
 // readFrame reads one NBSS session message into buf and returns the
 // payload (a prefix of buf); frames longer than len(buf) are refused.
 func readFrame(r io.Reader, buf []byte) ([]byte, error) {
-	return readFrameFunc(r, len(buf), func(n int) []byte { return buf[:n] })
+	return readFrameFrom(r, len(buf), fixedBuffer(buf), new([nbssHeaderLen]byte))
 }
 
-// readFrameFunc reads one NBSS session message (RFC 1002 §4.3.1,
+// bufferSource supplies the buffer for an n-byte frame.
+type bufferSource interface{ get(n int) []byte }
+
+// fixedBuffer is a bufferSource over one caller-owned buffer.
+type fixedBuffer []byte
+
+func (b fixedBuffer) get(n int) []byte { return b[:n] }
+
+// readFrameFrom reads one NBSS session message (RFC 1002 §4.3.1,
 // MS-SMB2 §2.1). Keepalives (type 0x85) are skipped. A claimed length above
 // max is refused with ErrTooLong before any payload is read, so a peer can
-// never make us allocate or read beyond the cap; get(n) supplies the n-byte
-// buffer only once a valid header has arrived.
-func readFrameFunc(r io.Reader, max int, get func(n int) []byte) ([]byte, error) {
-	var h [nbssHeaderLen]byte
+// never make us allocate or read beyond the cap; src supplies the n-byte
+// buffer only once a valid header has arrived. h is scratch space for the
+// header, owned by the caller so that it does not escape per call.
+func readFrameFrom(r io.Reader, max int, src bufferSource, h *[nbssHeaderLen]byte) ([]byte, error) {
 	for {
 		if _, err := io.ReadFull(r, h[:]); err != nil {
 			return nil, err
 		}
-		typ, n := frameHeader(h)
+		typ, n := frameHeader(*h)
 		switch typ {
 		case nbssSessionMessage:
 		case nbssSessionKeepAliv:
@@ -85,7 +93,7 @@ func readFrameFunc(r io.Reader, max int, get func(n int) []byte) ([]byte, error)
 		if n > max {
 			return nil, fmt.Errorf("%w: %d > %d bytes", ErrTooLong, n, max)
 		}
-		buf := get(n)
+		buf := src.get(n)
 		if _, err := io.ReadFull(r, buf); err != nil {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
