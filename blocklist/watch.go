@@ -41,7 +41,8 @@ type WatcherConfig struct {
 
 	// OnReload, if not nil, is called with each newly published set after
 	// a successful reload (not for the initial load), from the goroutine
-	// that reloaded. It must not block for long: Run waits for it.
+	// that reloaded, with the reload lock held: it must not block for long
+	// (Run waits for it) and must not call Reload (it would deadlock).
 	OnReload func(*Set)
 }
 
