@@ -2,6 +2,7 @@ package rawscan_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"net/netip"
 	"sync"
@@ -294,13 +295,22 @@ func TestScanFlagsSynProxy(t *testing.T) {
 
 func TestScanPacesWithinFivePercent(t *testing.T) {
 	if testing.Short() {
-		t.Skip("takes a second of wall time")
+		t.Skip("takes seconds of wall time")
 	}
+	// Real time on a shared machine: a descheduled sender loses time the
+	// pacer deliberately does not make up (debt is capped at one batch),
+	// so up to three attempts are made. A pacer that is systematically
+	// off fails all three; TestPacerRate checks it exactly on a fake clock.
 	const rate = 50_000
-	o := scenario{senders: 2, rate: rate, count: rate}.run(t)
-	d := o.stats.SendEnd.Sub(o.stats.SendStart).Seconds()
-	got := float64(o.stats.Sent) / d
-	if math.Abs(got-rate)/rate > 0.05 {
-		t.Fatalf("sent %d in %.3fs = %.0f pps, want %d ±5%%", o.stats.Sent, d, got, rate)
+	var msgs []string
+	for range 3 {
+		o := scenario{senders: 2, rate: rate, count: rate}.run(t)
+		d := o.stats.SendEnd.Sub(o.stats.SendStart).Seconds()
+		got := float64(o.stats.Sent) / d
+		if math.Abs(got-rate)/rate <= 0.05 {
+			return
+		}
+		msgs = append(msgs, fmt.Sprintf("sent %d in %.3fs = %.0f pps", o.stats.Sent, d, got))
 	}
+	t.Fatalf("want %d pps ±5%%, got: %v", rate, msgs)
 }
