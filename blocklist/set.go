@@ -51,11 +51,12 @@ type Set struct {
 	count uint64  // number of addresses, at most 1<<32
 
 	// Contains: the candidates for address a are
-	// ents[addrIdx[a>>addrShift]&idxMask : addrIdx[a>>addrShift+1]&idxMask+1],
+	// ents[addrIdx[a>>addrShift] : addrIdx[a>>addrShift+1]&idxMask+1],
 	// unless the bucket's entry has bucketUniform set, in which case every
 	// address of the bucket is a member iff bucketFull is set.
 	addrShift uint8
 	addrIdx   []uint32
+	idxMask   uint32 // idxMask, or all ones when the flags are off
 
 	// At: the range holding member i is in
 	// ents[atIdx[i>>atShift] : atIdx[i>>atShift+1]+1].
@@ -71,7 +72,8 @@ const maxTableBits = 16
 // table alone; for a blocklist most buckets are empty, so most lookups
 // touch one table entry and no range. Range indexes fit in the remaining
 // 30 bits for any set below 1<<30 ranges (16 GiB of entries); larger sets
-// simply never set the flags.
+// (at most 1<<31 ranges, so bit 31 of an index is always clear) never set
+// the flags and use an all-ones mask.
 const (
 	bucketUniform = 1 << 31
 	bucketFull    = 1 << 30
@@ -155,6 +157,12 @@ func normalize(s []span) []span {
 
 // fromSpans builds a Set from normalized spans and its lookup tables.
 func fromSpans(s []span) *Set {
+	return buildSet(s, len(s) <= idxMask)
+}
+
+// buildSet is fromSpans with the uniform-bucket flags switchable, so the
+// tests can cover the path that sets of 1<<30 or more ranges take.
+func buildSet(s []span, flags bool) *Set {
 	set := &Set{ents: make([]entry, len(s))}
 	for i, x := range s {
 		set.ents[i] = entry{lo: x.lo, hi: x.hi, before: set.count}
@@ -169,7 +177,10 @@ func fromSpans(s []span) *Set {
 
 	set.addrShift = uint8(32 - tb)
 	set.addrIdx = make([]uint32, 1<<tb+1)
-	flags := len(s) <= idxMask
+	set.idxMask = ^uint32(0)
+	if flags {
+		set.idxMask = idxMask
+	}
 	k := 0
 	for b := range 1 << tb {
 		start := uint32(b) << set.addrShift
@@ -256,7 +267,7 @@ func (s *Set) find(a netip.Addr) (*entry, bool) {
 		}
 		return &s.ents[lo&idxMask], true
 	}
-	hi := s.addrIdx[b+1] & idxMask
+	hi := s.addrIdx[b+1] & s.idxMask
 	// First entry in [lo, hi] whose hi >= v; ents[hi] qualifies unless v
 	// is beyond the last range.
 	for lo < hi {

@@ -415,3 +415,26 @@ func TestZeroAllocs(t *testing.T) {
 	}
 	_, _, _ = sink, sinkAddr, sinkIdx
 }
+
+// TestNoFlagsPath checks the lookup path of sets too large for the
+// uniform-bucket flags against the flagged path.
+func TestNoFlagsPath(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	for _, s := range []*Set{Reserved(), randomSet(rng, 3000), All(), randomSet(rng, 3000).Complement()} {
+		plain := buildSet(s.spans(), false)
+		if plain.idxMask != ^uint32(0) {
+			t.Fatalf("idxMask = %#x with flags off", plain.idxMask)
+		}
+		for range 50000 {
+			a := addr(rng.Uint32())
+			if got, want := plain.Contains(a), s.Contains(a); got != want {
+				t.Fatalf("Contains(%v) = %v without flags, %v with", a, got, want)
+			}
+			gi, gok := plain.Index(a)
+			wi, wok := s.Index(a)
+			if gi != wi || gok != wok {
+				t.Fatalf("Index(%v) = %d, %v without flags, %d, %v with", a, gi, gok, wi, wok)
+			}
+		}
+	}
+}
