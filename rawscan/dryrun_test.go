@@ -1,0 +1,63 @@
+package rawscan_test
+
+import (
+	"context"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/smbsweep/smbsweep/rawscan"
+)
+
+func TestDryRunStampsEveryProbe(t *testing.T) {
+	opt := prefixSet{netip.MustParsePrefix("198.19.0.0/28")}
+	var (
+		mu    sync.Mutex
+		dsts  = map[netip.Addr]int{}
+		lines []string
+	)
+	st, err := rawscan.DryRun(context.Background(), &rawscan.Config{
+		Targets: func(i int) rawscan.Targets { return &rangeTargets{base: labBase, next: uint32(i), stride: 2, end: 256, port: 445} },
+		Senders: 2, Probes: 2, OptOut: opt,
+		Source: srcAddr, SourceMAC: srcMAC, GatewayMAC: gwMAC,
+	}, func(_ int, f []byte) {
+		mu.Lock()
+		defer mu.Unlock()
+		var r rawscan.Reply
+		if err := r.Decode(f); err != nil {
+			t.Errorf("dry-run frame does not decode: %v", err)
+			return
+		}
+		dsts[r.Dst]++
+		if len(lines) < 3 {
+			lines = append(lines, rawscan.DescribeFrame(f))
+		}
+	})
+	if err != nil {
+		t.Fatalf("DryRun: %v", err)
+	}
+	if st.Sent != 2*240 || st.SkippedOptOut != 16 || len(dsts) != 240 {
+		t.Fatalf("sent %d frames to %d targets, skipped %d; want 480 to 240, skipped 16", st.Sent, len(dsts), st.SkippedOptOut)
+	}
+	for a, n := range dsts {
+		if n != 2 || opt.Contains(a) {
+			t.Fatalf("%v got %d probes", a, n)
+		}
+	}
+	if !strings.Contains(lines[0], "198.18.0.1:6") || !strings.Contains(lines[0], ":445  SYN") {
+		t.Fatalf("unexpected description %q", lines[0])
+	}
+}
+
+func TestStatusLine(t *testing.T) {
+	start := time.Unix(1000, 0)
+	prev := rawscan.Stats{SendStart: start, Sent: 10_000, SynAck: 10, Targets: 10_000}
+	cur := rawscan.Stats{SendStart: start, SendEnd: start.Add(2 * time.Second), Sent: 20_000, Targets: 20_000, SynAck: 20, RST: 5, Drops: 3}
+	got := rawscan.StatusLine(prev, cur, time.Second, 40_000)
+	want := "0:02 50% (0:02 left); send: 20000 10.00 Kp/s (10.00 Kp/s avg); recv: 25 15 p/s (12 p/s avg); drops: 3 p/s (3 total); hitrate: 0.10%"
+	if got != want {
+		t.Fatalf("StatusLine:\n got %q\nwant %q", got, want)
+	}
+}
