@@ -59,8 +59,8 @@ func newNullRx() *nullRx { return &nullRx{done: make(chan struct{})} }
 var errClosed = errors.New("rawscan: connection closed")
 
 func (r *nullRx) ReadBatch([][]byte, []int) (int, error) { <-r.done; return 0, errClosed }
-func (r *nullRx) Drops() (uint64, error)                { return 0, nil }
-func (r *nullRx) Close() error                          { r.once.Do(func() { close(r.done) }); return nil }
+func (r *nullRx) Drops() (uint64, error)                 { return 0, nil }
+func (r *nullRx) Close() error                           { r.once.Do(func() { close(r.done) }); return nil }
 
 // DescribeFrame returns a one-line readable summary of a probe frame built
 // by a Template, as ZMap's --dryrun prints: addresses, ports, sequence

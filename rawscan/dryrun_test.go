@@ -19,7 +19,9 @@ func TestDryRunStampsEveryProbe(t *testing.T) {
 		lines []string
 	)
 	st, err := rawscan.DryRun(context.Background(), &rawscan.Config{
-		Targets: func(i int) rawscan.Targets { return &rangeTargets{base: labBase, next: uint32(i), stride: 2, end: 256, port: 445} },
+		Targets: func(i int) rawscan.Targets {
+			return &rangeTargets{base: labBase, next: uint32(i), stride: 2, end: 256, port: 445}
+		},
 		Senders: 2, Probes: 2, OptOut: opt,
 		Source: srcAddr, SourceMAC: srcMAC, GatewayMAC: gwMAC,
 	}, func(_ int, f []byte) {
