@@ -22,9 +22,11 @@
 //
 // # Hot path
 //
-// Iterator.Next does one multiplication, one Barrett reduction (no divide
-// instruction), and one index→address lookup in the allowed Set; it does not
-// allocate. Each sender thread owns its Iterator; an Iterator is not safe
+// Iterator.Next does one modular multiplication by Shoup's method (a
+// multiply-high, a multiply and a subtraction; no divide instruction) and
+// one index→address lookup, usually a single load from a table built once
+// per Permutation; with several ports, a Barrett division splits the target
+// index into address and port. It does not allocate. Each sender thread owns its Iterator; an Iterator is not safe
 // for concurrent use, a Permutation is.
 //
 // # What it is not for

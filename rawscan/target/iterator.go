@@ -10,14 +10,15 @@ import (
 // for concurrent use: each sender thread owns one.
 type Iterator struct {
 	// Hot fields, read on every Next.
-	cur     uint64 // next group element to consume
+	cur     uint64 // next group element to consume, lazily reduced: in [0, 2·prime)
 	left    uint64 // group elements not yet consumed
 	emitted uint64 // targets returned so far (including before a resume)
 	max     uint64 // cap on emitted
-	gen     uint64
-	mod     reducer // mod the prime
-	n       uint64  // number of targets; elements above n are skipped
-	allowed *blocklist.Set
+	mul     shoupMul // multiplication by the generator mod the prime
+	n       uint64   // number of targets; elements above n are skipped
+	delta   []uint32 // addrTable.delta
+	shift   uint     // addrTable.shift
+	set     *blocklist.Set
 	ports   []uint16
 	portDiv reducer // by len(ports)
 
@@ -32,21 +33,96 @@ type Iterator struct {
 func (it *Iterator) Next() (netip.Addr, uint16, bool) {
 	for it.left != 0 && it.emitted != it.max {
 		v := it.cur
-		// v < prime and gen ≤ (2^64−1)/prime, so v·gen does not overflow.
-		it.cur = it.mod.mod(v * it.gen)
+		it.cur = it.mul.mulLazy(v)
 		it.left--
+		v = canon(v, it.mul.p) // off the multiplication's dependency chain
 		if v > it.n {
 			continue // element v stands for target v−1 ≥ n: not a target
 		}
 		it.emitted++
-		i := v - 1
-		if len(it.ports) == 1 {
-			return it.allowed.At(i), it.ports[0], true
+		i, port := v-1, it.ports[0]
+		if len(it.ports) != 1 {
+			var k uint64
+			i, k = it.portDiv.divMod(i)
+			port = it.ports[k]
 		}
-		a, k := it.portDiv.divMod(i)
-		return it.allowed.At(a), it.ports[k], true
+		// addrTable.at, written out so its common case is inlined.
+		if d := it.delta[i>>(it.shift&63)]; d != impure {
+			return addrFromUint32(uint32(i) + d), port, true
+		}
+		return it.set.At(i), port, true
 	}
 	return netip.Addr{}, 0, false
+}
+
+// fillChunk is how many targets Fill computes before looking up their
+// addresses: enough independent table loads in flight to hide most of a
+// cache miss each, on a 2 KiB stack array.
+const fillChunk = 256
+
+// Fill writes the next targets of the subshard into dst and returns how
+// many it wrote; fewer than len(dst) only when the subshard is done or its
+// share of MaxTargets is used up, so 0 means the end. It yields the same
+// sequence as calls to Next, and the two can be mixed. It does not allocate.
+//
+// Fill is the fast path for a sender that works in batches: it walks the
+// group for a chunk of targets first and then looks up their addresses, so
+// the lookups, which miss the cache on a large set, overlap instead of
+// waiting on each other.
+func (it *Iterator) Fill(dst []netip.AddrPort) int {
+	var idx [fillChunk]uint64
+	n := 0
+	for n < len(dst) {
+		// Walk: collect up to a chunk of target indices.
+		k := 0
+		want := min(len(dst)-n, fillChunk)
+		cur, left, emitted := it.cur, it.left, it.emitted
+		for k < want && left != 0 && emitted != it.max {
+			v := cur
+			cur = it.mul.mulLazy(v)
+			left--
+			v = canon(v, it.mul.p)
+			if v > it.n {
+				continue
+			}
+			emitted++
+			idx[k] = v - 1
+			k++
+		}
+		it.cur, it.left, it.emitted = cur, left, emitted
+
+		// Look up: independent loads.
+		out := dst[n : n+k]
+		delta, shift := it.delta, it.shift&63
+		if len(it.ports) == 1 {
+			port := it.ports[0]
+			for j, i := range idx[:len(out)] {
+				var a netip.Addr
+				if d := delta[i>>shift]; d != impure {
+					a = addrFromUint32(uint32(i) + d)
+				} else {
+					a = it.set.At(i)
+				}
+				out[j] = netip.AddrPortFrom(a, port)
+			}
+		} else {
+			for j, i := range idx[:len(out)] {
+				ai, pi := it.portDiv.divMod(i)
+				var a netip.Addr
+				if d := delta[ai>>shift]; d != impure {
+					a = addrFromUint32(uint32(ai) + d)
+				} else {
+					a = it.set.At(ai)
+				}
+				out[j] = netip.AddrPortFrom(a, it.ports[pi])
+			}
+		}
+		n += k
+		if k < want {
+			break
+		}
+	}
+	return n
 }
 
 // Position returns the number of group elements the Iterator has consumed

@@ -80,14 +80,15 @@ type Permutation struct {
 
 	n      uint64 // targets: allowed.Count() × len(ports)
 	prime  uint64 // smallest prime > n
-	gen    uint64 // primitive root mod prime, gen ≤ (2^64−1)/prime
+	gen    uint64 // primitive root mod prime
 	offset uint64 // exponent of the walk's start, in [0, prime−1)
 
 	shards, shard, threads int
 	maxTargets             uint64
 
-	subs []subshard // this machine's subshards, one per thread
-	hash string     // hash of allowed, for State
+	subs  []subshard // this machine's subshards, one per thread
+	hash  string     // hash of allowed, for State
+	addrs *addrTable // index → address, shared by the iterators
 }
 
 // subshard is one thread's slice of the exponent range and where its
@@ -145,13 +146,15 @@ func New(cfg *Config) (*Permutation, error) {
 	p.gen, p.offset = chooseWalk(p.prime, p.seed)
 	p.subs = p.layout()
 	p.hash = setHash(p.allowed)
+	p.addrs = newAddrTable(p.allowed)
 	return p, nil
 }
 
 // chooseWalk derives the generator and the start exponent of the walk
-// modulo the prime p from seed. The generator is a primitive root, so the
-// walk visits every element of the group, and it is at most (2^64−1)/p, so
-// the hot path's product cur·g fits in 64 bits.
+// modulo the prime p from seed. The generator is a uniformly drawn
+// primitive root, so the walk visits every element of the group. (ZMap keeps
+// it below 2^22 so that cur·g fits in 64 bits; Shoup multiplication, see
+// shoupMul, has no such limit.)
 func chooseWalk(p, seed uint64) (gen, offset uint64) {
 	q := p - 1 // the group's order
 	if q == 1 {
@@ -159,13 +162,12 @@ func chooseWalk(p, seed uint64) (gen, offset uint64) {
 	}
 	factors := primeFactors(q)
 	s := newStream(seed)
-	// Candidates are 2…hi. Primitive roots are a fraction φ(q)/q of the
-	// group (over 1/10 for any q below 2^49) and the least one is small, so
-	// a few draws find one; the bound keeps a bad set of parameters from
-	// looping forever, falling back to the least root.
-	hi := min(q, math.MaxUint64/p)
+	// Candidates are 2…p−1. Primitive roots are a fraction φ(q)/q of the
+	// group, over 1/7 for any q below 2^49 (q has at most 13 distinct prime
+	// factors, and ∏(1−1/r) over the first 13 primes is 0.145), so a few
+	// draws find one. The bound on draws only guards against a bug.
 	for range 10000 {
-		g := 2 + uniform(s, hi-1)
+		g := 2 + uniform(s, q-1)
 		if isPrimitiveRoot(g, p, factors) {
 			return g, uniform(s, q)
 		}
@@ -229,10 +231,11 @@ func (p *Permutation) Iterator(thread int) *Iterator {
 		left:    sub.length - sub.pos,
 		emitted: sub.emitted,
 		max:     sub.max,
-		gen:     p.gen,
-		mod:     newReducer(p.prime),
+		mul:     newShoupMul(p.gen, p.prime),
 		n:       p.n,
-		allowed: p.allowed,
+		delta:   p.addrs.delta,
+		shift:   uint(p.addrs.shift),
+		set:     p.allowed,
 		ports:   p.ports,
 		portDiv: newReducer(uint64(len(p.ports))),
 		length:  sub.length,
