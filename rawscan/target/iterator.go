@@ -10,10 +10,10 @@ import (
 // for concurrent use: each sender thread owns one.
 type Iterator struct {
 	// Hot fields, read on every Next.
-	cur     uint64 // next group element to consume, lazily reduced: in [0, 2·prime)
-	left    uint64 // group elements not yet consumed
-	emitted uint64 // targets returned so far (including before a resume)
-	max     uint64 // cap on emitted
+	cur     uint64   // next group element to consume, lazily reduced: in [0, 2·prime)
+	left    uint64   // group elements not yet consumed
+	emitted uint64   // targets returned so far (including before a resume)
+	max     uint64   // cap on emitted
 	mul     shoupMul // multiplication by the generator mod the prime
 	n       uint64   // number of targets; elements above n are skipped
 	delta   []uint32 // addrTable.delta

@@ -52,7 +52,7 @@ func newAddrTableBits(set *blocklist.Set, b int) *addrTable {
 	t.delta = make([]uint32, nb)
 
 	ranges := set.Ranges()
-	k := 0           // range holding the bucket's first index
+	k := 0              // range holding the bucket's first index
 	before := uint64(0) // member index of ranges[k].First
 	size := func(r blocklist.Range) uint64 { return uint64(u32(r.Last)-u32(r.First)) + 1 }
 	for bk := range nb {
