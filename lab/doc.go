@@ -18,6 +18,17 @@
 //	                      │ ─veth─ PREFIX+"anyip"    (one smbd, a whole /24)
 //	                      │ ─veth─ PREFIX+"hostile"  (Go hostile hosts)
 //
+// Other packages test against a lab through labtest.New, and reach into it
+// with Lab.Do (a locked OS thread inside the scanner namespace, for raw and
+// AF_PACKET sockets), Lab.DialContext (kernel TCP from the scanner
+// namespace, usable as a prober's dialer) and Lab.Command (ip netns exec).
+// Lab.Capture records every frame the scanner namespace sends to a pcap
+// file, and Outside lists the destinations in it that are outside an
+// allowed set. Config.Loss (nft numgen) and Config.Rate (tbf) impair the
+// scanner's link; Config.Delay, Jitter and Reorder need sch_netem. In sink
+// mode, sink0 (ifb) and sink1 (a veth dropped at ingress) swallow frames
+// for transmit-rate measurements, and Lab.Counters reads their counters.
+//
 // Every process the lab starts is recorded by PID under the state directory
 // (/run/smbsweep-lab/PREFIX/), and Down removes everything with a prefix,
 // also after a crash. Programs that import lab can be re-executed as the
