@@ -58,3 +58,16 @@ func ReadStatus(cfg *Config) (Status, error) { return Status{}, ErrNotSupported 
 
 // Counters returns ErrNotSupported.
 func (l *Lab) Counters() (map[string]IfCounters, error) { return nil, ErrNotSupported }
+
+// Capture records the scanner namespace's frames; outside Linux none can
+// exist.
+type Capture struct{}
+
+// Capture returns ErrNotSupported.
+func (l *Lab) Capture(path string) (*Capture, error) { return nil, ErrNotSupported }
+
+// Frames returns 0.
+func (c *Capture) Frames() int { return 0 }
+
+// Stop returns ErrNotSupported.
+func (c *Capture) Stop() (int, error) { return 0, ErrNotSupported }

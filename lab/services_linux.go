@@ -34,10 +34,17 @@ func sambaServices(prefix string, lay layout) []service {
 			argv:   smbdArgv(),
 		}
 		s.smbConf = smbConf("DIR", "LAB-"+strings.ToUpper(m.name), ports, m.extra, m.guest)
+		desc := m.extra
+		if len(m.ports) > 0 {
+			desc = append(desc, fmt.Sprintf("smb ports = %v", strings.Trim(fmt.Sprint(m.ports), "[]")))
+		}
+		if m.guest {
+			desc = append(desc, "[public] guest ok = yes")
+		}
 		for _, p := range ports {
 			ex := m.expect
 			ex.NetBIOS = p == 139
-			s.servers = append(s.servers, Server{Name: m.name, Address: addr, Port: p, Config: strings.Join(m.extra, "; "), Expect: ex})
+			s.servers = append(s.servers, Server{Name: m.name, Address: addr, Port: p, Config: strings.Join(desc, "; "), Expect: ex})
 			s.ready = append(s.ready, netip.AddrPortFrom(addr, p))
 		}
 		out = append(out, s)
