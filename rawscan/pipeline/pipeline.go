@@ -1,0 +1,402 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/smbsweep/smbsweep/rawscan"
+	"github.com/smbsweep/smbsweep/rawscan/target"
+	"github.com/smbsweep/smbsweep/smbprobe"
+)
+
+// Defaults of Config fields left zero.
+const (
+	DefaultWorkers        = 256
+	DefaultQueueSize      = 1 << 16
+	DefaultStatusInterval = time.Second
+	DefaultStopTimeout    = 30 * time.Second
+)
+
+// epochRing is the number of checkpoint epochs whose outstanding hits are
+// tracked; at the default interval it spans 5.7 hours of a stuck probe
+// queue before checkpoints stop advancing (they stay correct).
+const epochRing = 4096
+
+// ErrConfig is wrapped by every configuration error from New.
+var ErrConfig = errors.New("pipeline: invalid configuration")
+
+// Config configures a Pipeline. Fields marked required have no default.
+type Config struct {
+	// Scan is the scanner's configuration with its connections already
+	// opened (Tx, Rx) in the namespace of the caller's choosing. The
+	// pipeline sets Targets, Senders and Results; everything else is
+	// passed to rawscan.New as is. Required.
+	Scan rawscan.Config
+	// Permutation is the target order of this shard, fresh or resumed
+	// (target.Resume with Checkpoint.Rewound). Its Threads are the
+	// senders. Required.
+	Permutation *target.Permutation
+	// Prober probes every hit; nil means scan-only output. Its dialer
+	// decides the namespace of the probes' TCP connections.
+	Prober *smbprobe.Prober
+	// Workers is the number of concurrent probes; 0 means
+	// DefaultWorkers.
+	Workers int
+	// QueueSize is the number of hits held in memory before spilling;
+	// 0 means DefaultQueueSize.
+	QueueSize int
+	// SpillDir is where the spill file goes; "" means os.TempDir().
+	SpillDir string
+	// Output receives one record per host. Required.
+	Output *Output
+	// Seen holds hosts already in the output (LoadSeen); they are
+	// skipped. Nil means none. The pipeline adds every hit to it.
+	Seen *Seen
+	// CheckpointPath, if not empty, is where a checkpoint is committed
+	// every CheckpointInterval (0 means DefaultCheckpointInterval) and at
+	// the end.
+	CheckpointPath     string
+	CheckpointInterval time.Duration
+	// StatusInterval is how often OnStatus is called; 0 means
+	// DefaultStatusInterval.
+	StatusInterval time.Duration
+	// OnStatus, if not nil, receives a Status every StatusInterval and a
+	// last one at the end, on the monitor goroutine.
+	OnStatus func(*Status)
+	// StopTimeout bounds how long queued and in-flight probes may run
+	// after a graceful Stop's cooldown; the rest are abandoned (counted,
+	// not written; the checkpoint keeps them for a resume). 0 means
+	// DefaultStopTimeout.
+	StopTimeout time.Duration
+	// Adaptive, if not nil, lowers and restores the rate from the
+	// receiver's drops and the hit rate, never above Scan.Rate.
+	Adaptive *AdaptiveConfig
+	// Logf, if not nil, receives progress messages.
+	Logf func(format string, args ...any)
+}
+
+// A Pipeline is one run: scan, probe, write. Its methods are safe for
+// concurrent use; Run may be called once.
+type Pipeline struct {
+	cfg     Config
+	scanner *rawscan.Scanner
+	perm    *target.Permutation
+	cursors []*cursor
+	stop    atomic.Bool // graceful stop: the cursors end
+	q       *queue
+	seen    *Seen
+	total   uint64
+
+	start    time.Time
+	phase    atomic.Value // string
+	hits     atomic.Uint64
+	resumed  atomic.Uint64
+	inFlight atomic.Int64
+	probed   atomic.Uint64
+	written  atomic.Uint64
+	aband    atomic.Uint64
+	byStatus map[smbprobe.Status]*atomic.Uint64
+
+	epoch       atomic.Uint32
+	outstanding [epochRing]atomic.Int64
+	lastCkpt    atomic.Int64 // UnixNano of the last commit
+	snaps       []snap       // taken, not yet committed; monitor goroutine
+	low         uint32       // lowest epoch that may have outstanding hits
+
+	latency prometheus.Histogram
+
+	errMu sync.Mutex
+	err   error
+	fail  context.CancelFunc
+
+	mu   sync.Mutex // guards prev, the last status for rates
+	prev *Status
+}
+
+// New checks cfg and prepares a Pipeline. It opens nothing.
+func New(cfg *Config) (*Pipeline, error) {
+	if cfg == nil || cfg.Permutation == nil || cfg.Output == nil {
+		return nil, fmt.Errorf("%w: Permutation and Output are required", ErrConfig)
+	}
+	c := *cfg
+	if c.Workers <= 0 {
+		c.Workers = DefaultWorkers
+	}
+	if c.QueueSize <= 0 {
+		c.QueueSize = DefaultQueueSize
+	}
+	if c.CheckpointInterval <= 0 {
+		c.CheckpointInterval = DefaultCheckpointInterval
+	}
+	if c.StatusInterval <= 0 {
+		c.StatusInterval = DefaultStatusInterval
+	}
+	if c.StopTimeout <= 0 {
+		c.StopTimeout = DefaultStopTimeout
+	}
+	if c.Scan.Cooldown == 0 {
+		c.Scan.Cooldown = rawscan.DefaultCooldown
+	}
+	p := &Pipeline{
+		cfg:      c,
+		perm:     c.Permutation,
+		q:        newQueue(c.QueueSize, c.SpillDir),
+		seen:     c.Seen,
+		byStatus: make(map[smbprobe.Status]*atomic.Uint64, len(Statuses)),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: "smbsweep", Name: "probe_duration_seconds",
+			Help:    "Time to probe one host for SMB facts.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 20},
+		}),
+	}
+	if p.seen == nil {
+		p.seen = NewSeen()
+	}
+	for _, s := range Statuses {
+		p.byStatus[s] = new(atomic.Uint64)
+	}
+	p.phase.Store(PhaseSending)
+	threads := p.perm.Threads()
+	for t := range threads {
+		it := p.perm.Iterator(t)
+		cu := &cursor{it: it, stop: &p.stop}
+		cu.pos.Store(it.Position())
+		cu.emitted.Store(it.Emitted())
+		p.cursors = append(p.cursors, cu)
+	}
+	p.total = p.perm.Count() / uint64(max(p.layout().Shards, 1))
+	if m := p.layout().MaxTargets; m > 0 {
+		p.total = min(p.total, m/uint64(max(p.layout().Shards, 1)))
+	}
+	sc := c.Scan
+	sc.Senders = threads
+	sc.Targets = func(t int) rawscan.Targets { return p.cursors[t] }
+	sc.Results = p.receive
+	s, err := rawscan.New(&sc)
+	if err != nil {
+		return nil, err
+	}
+	p.scanner = s
+	return p, nil
+}
+
+// layout returns the permutation's State at its starting positions.
+func (p *Pipeline) layout() target.State {
+	its := make([]*target.Iterator, p.perm.Threads())
+	for t := range its {
+		its[t] = p.perm.Iterator(t)
+	}
+	st, _ := p.perm.State(its)
+	return st
+}
+
+// A cursor is a sender's target iterator, with its position readable from
+// other goroutines and an end on graceful stop. One sender owns it.
+type cursor struct {
+	it           *target.Iterator
+	pos, emitted atomic.Uint64
+	stop         *atomic.Bool
+}
+
+// Next implements rawscan.Targets.
+func (c *cursor) Next() (netip.Addr, uint16, bool) {
+	if c.stop.Load() {
+		return netip.Addr{}, 0, false
+	}
+	a, port, ok := c.it.Next()
+	c.pos.Store(c.it.Position())
+	c.emitted.Store(c.it.Emitted())
+	return a, port, ok
+}
+
+// Scanner returns the underlying scanner, for its live Rate.
+func (p *Pipeline) Scanner() *rawscan.Scanner { return p.scanner }
+
+// Stop ends the run gracefully: sending stops, the cooldown runs, queued
+// and in-flight probes finish (within Config.StopTimeout), the output is
+// flushed and a last checkpoint written; Run then returns nil.
+func (p *Pipeline) Stop() { p.stop.Store(true) }
+
+// Stopped reports whether Stop was called.
+func (p *Pipeline) Stopped() bool { return p.stop.Load() }
+
+func (p *Pipeline) logf(format string, args ...any) {
+	if p.cfg.Logf != nil {
+		p.cfg.Logf(format, args...)
+	}
+}
+
+// setErr records the pipeline's first fatal error and stops it.
+func (p *Pipeline) setErr(err error) {
+	p.errMu.Lock()
+	if p.err == nil {
+		p.err = err
+		if p.fail != nil {
+			p.fail()
+		}
+	}
+	p.errMu.Unlock()
+}
+
+// firstErr returns the first fatal error, nil if none.
+func (p *Pipeline) firstErr() error {
+	p.errMu.Lock()
+	defer p.errMu.Unlock()
+	return p.err
+}
+
+// receive is rawscan's Results hook, on the receiver goroutine: resume
+// dedup, then the queue. It never blocks on the prober.
+func (p *Pipeline) receive(r *rawscan.Result) {
+	if r.Kind != rawscan.KindSynAck {
+		return
+	}
+	ap := netip.AddrPortFrom(r.Addr, r.Port)
+	if !p.seen.Add(ap) {
+		p.resumed.Add(1)
+		return
+	}
+	e := p.epoch.Load()
+	p.outstanding[e%epochRing].Add(1)
+	p.hits.Add(1)
+	if err := p.q.push(hitFrom(r, e)); err != nil {
+		p.setErr(err)
+	}
+}
+
+// Run runs the pipeline until the scan, its cooldown and every probe are
+// done, Stop was called and the stop completed, or ctx is canceled (a hard
+// stop: probes are cut off and their hits abandoned, the last committed
+// checkpoint stays). It returns the final Status.
+func (p *Pipeline) Run(ctx context.Context) (*Status, error) {
+	p.start = time.Now()
+	runCtx, fail := context.WithCancel(ctx)
+	defer fail()
+	p.errMu.Lock()
+	p.fail = fail
+	p.errMu.Unlock()
+	// Probes get their own context: a graceful stop cancels it only
+	// after StopTimeout.
+	probeCtx, cancelProbes := context.WithCancel(runCtx)
+	defer cancelProbes()
+
+	stopRefill := make(chan struct{})
+	var refillWG sync.WaitGroup
+	refillWG.Go(func() {
+		if err := p.q.refill(stopRefill); err != nil {
+			p.setErr(err)
+		}
+	})
+	records := make(chan *Record, 4*p.cfg.Workers)
+	var workers sync.WaitGroup
+	for range p.cfg.Workers {
+		workers.Go(func() { p.work(probeCtx, records) })
+	}
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		p.write(records)
+	}()
+	monitorCtx, stopMonitor := context.WithCancel(context.Background())
+	var monitor sync.WaitGroup
+	monitor.Go(func() { p.monitor(monitorCtx) })
+
+	scanErr := p.scanner.Run(runCtx)
+	if scanErr != nil {
+		p.setErr(scanErr)
+	}
+	p.phase.Store(PhaseProbing)
+	p.q.close()
+	if p.stop.Load() && runCtx.Err() == nil {
+		t := time.AfterFunc(p.cfg.StopTimeout, func() {
+			p.logf("pipeline: stop timeout (%v): abandoning the probes left", p.cfg.StopTimeout)
+			cancelProbes()
+		})
+		defer t.Stop()
+	}
+	if runCtx.Err() != nil {
+		// Hard stop: do not wait for the spill.
+		close(stopRefill)
+	}
+	workers.Wait()
+	close(records)
+	<-writerDone
+	if runCtx.Err() == nil {
+		close(stopRefill)
+	}
+	refillWG.Wait()
+	// Whatever is still queued was never probed.
+	for range p.q.out {
+		p.aband.Add(1)
+	}
+	p.aband.Add(uint64(max(p.q.pending.Load(), 0)))
+	p.phase.Store(PhaseDone)
+	stopMonitor()
+	monitor.Wait()
+
+	if err := p.cfg.Output.Sync(); err != nil {
+		p.setErr(err)
+	}
+	if err := p.checkpoint(true); err != nil {
+		p.setErr(err)
+	}
+	st := p.Status()
+	if p.cfg.OnStatus != nil {
+		p.cfg.OnStatus(st)
+	}
+	err := p.firstErr()
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	return st, err
+}
+
+// work is one SMB worker.
+func (p *Pipeline) work(ctx context.Context, out chan<- *Record) {
+	for h := range p.q.out {
+		if p.cfg.Prober == nil {
+			out <- recordFrom(&h, nil)
+			continue
+		}
+		if ctx.Err() != nil {
+			p.aband.Add(1)
+			continue
+		}
+		p.inFlight.Add(1)
+		t0 := time.Now()
+		r := p.cfg.Prober.Probe(ctx, h.Target)
+		p.inFlight.Add(-1)
+		if r.Status == smbprobe.StatusCanceled && ctx.Err() != nil {
+			// Cut off by a stop: a resume probes it again.
+			p.aband.Add(1)
+			continue
+		}
+		p.latency.Observe(time.Since(t0).Seconds())
+		p.probed.Add(1)
+		if c, ok := p.byStatus[r.Status]; ok {
+			c.Add(1)
+		} else {
+			p.byStatus[smbprobe.StatusUnknownError].Add(1)
+		}
+		out <- recordFrom(&h, r)
+	}
+}
+
+// write is the output writer: the only goroutine writing the output.
+func (p *Pipeline) write(in <-chan *Record) {
+	for r := range in {
+		if err := p.cfg.Output.Write(r); err != nil {
+			p.setErr(err)
+			continue // keep draining so the workers finish
+		}
+		p.written.Add(1)
+		p.outstanding[r.epoch%epochRing].Add(-1)
+	}
+}
