@@ -1,8 +1,210 @@
 package main
 
-import "io"
+// targets: ZMap's ziterate. Target flags → target.Permutation, then either
+// print every target in send order or count them, applying the opt-out
+// filter exactly as a scan does. Sends nothing, needs no privileges.
+//
+// Output order: with -T threads the targets are written subshard by
+// subshard (all of thread 0's, then thread 1's, …); a scan sends the same
+// subshards concurrently. --count walks the threads' subshards in parallel,
+// one goroutine each, as the scan's senders do.
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"strconv"
+	"sync"
+
+	"github.com/smbsweep/smbsweep/rawscan/target"
+)
+
+// targetsBatch is the number of targets fetched per Iterator.Fill, the
+// batch of a sender (ZMap's sendmmsg batch is 64).
+const targetsBatch = 64
+
+// targetsOutBuffer is the size of the output buffer: big writes keep the
+// cost of a pipe or file write per target negligible.
+const targetsOutBuffer = 1 << 20
 
 // runTargets is the 'targets' subcommand.
 func runTargets(args []string, stdout, stderr io.Writer) int {
-	return notYet("targets", "#2", stderr)
+	var (
+		tf    targetFlags
+		count bool
+		quiet bool
+	)
+	fs := flag.NewFlagSet("smbsweep targets", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	tf.register(fs, 1)
+	fs.BoolVar(&count, "count", false, "print only the number of targets, walking every subshard of this shard and every filter as a scan does")
+	for _, n := range []string{"q", "quiet"} {
+		fs.BoolVar(&quiet, n, false, "no summary line on stderr")
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, `Usage: smbsweep targets [flags] TARGET...
+
+Prints every target in send order as IP:PORT, one per line (ZMap's
+ziterate), or with --count only their number. TARGETs are IPv4 addresses,
+CIDR prefixes or ranges a.b.c.d-e.f.g.h; the whole internet is 0.0.0.0/0.
+The targets are (TARGETs ∩ -w allowlists) − reserved blocks − -b files.
+With -T N the output is thread 0's subshard, then thread 1's, and so on.
+A summary with the seed goes to stderr. Sends nothing; needs no privileges.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	targets, err := parseInterleaved(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		return exitUsage // the flag package printed the reason
+	}
+
+	plan, err := tf.build(targets)
+	if err != nil {
+		fmt.Fprintf(stderr, "smbsweep targets: %v\n", err)
+		if isUsage(err) {
+			return exitUsage
+		}
+		return exitFailure
+	}
+	perm, err := target.New(&plan.Config)
+	if err != nil {
+		fmt.Fprintf(stderr, "smbsweep targets: %v\n", err)
+		return exitUsage
+	}
+	if !quiet {
+		fmt.Fprintf(stderr, "smbsweep targets: %d addresses × %d ports = %d targets (%d requested, %d reserved, %d in -b files); seed %d, prime %d, generator %d; shard %d of %d, %d threads\n",
+			plan.Config.Allowed.Count(), len(plan.Config.Ports), perm.Count(),
+			plan.Requested, plan.Reserved, plan.Blocked,
+			perm.Seed(), perm.Prime(), perm.Generator(), plan.Config.Shard, plan.Config.Shards, perm.Threads())
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var optOut func(netip.Addr) bool
+	if plan.OptOut != nil {
+		optOut = plan.OptOut.Contains
+		go plan.OptOut.Run(ctx) // returns ctx.Err() once cancelled
+	}
+
+	var st walkStats
+	if count {
+		st = countTargets(perm, optOut)
+		fmt.Fprintln(stdout, st.visited)
+	} else {
+		st, err = writeTargets(stdout, perm, optOut)
+		if err != nil {
+			fmt.Fprintf(stderr, "smbsweep targets: writing: %v\n", err)
+			return exitFailure
+		}
+	}
+	if !quiet && st.skipped > 0 {
+		fmt.Fprintf(stderr, "smbsweep targets: %d targets skipped by a reloaded -b file\n", st.skipped)
+	}
+	return exitOK
+}
+
+// parseInterleaved parses flags that may come before, between or after the
+// positional arguments, which it returns.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// walkStats counts what a walk did: targets visited (emitted and not
+// opted out) and targets skipped by the opt-out filter.
+type walkStats struct {
+	visited, skipped uint64
+}
+
+// writeTargets writes every target of perm, thread by thread, as IP:PORT
+// lines. optOut, if not nil, is the send-time filter.
+func writeTargets(w io.Writer, perm *target.Permutation, optOut func(netip.Addr) bool) (walkStats, error) {
+	var st walkStats
+	bw := bufio.NewWriterSize(w, targetsOutBuffer)
+	batch := make([]netip.AddrPort, targetsBatch)
+	line := make([]byte, 0, 64*targetsBatch)
+	for t := range perm.Threads() {
+		it := perm.Iterator(t)
+		for {
+			k := it.Fill(batch)
+			if k == 0 {
+				break
+			}
+			line = line[:0]
+			for _, ap := range batch[:k] {
+				if optOut != nil && optOut(ap.Addr()) {
+					st.skipped++
+					continue
+				}
+				st.visited++
+				line = ap.Addr().AppendTo(line)
+				line = append(line, ':')
+				line = strconv.AppendUint(line, uint64(ap.Port()), 10)
+				line = append(line, '\n')
+			}
+			if _, err := bw.Write(line); err != nil {
+				return st, err
+			}
+		}
+	}
+	return st, bw.Flush()
+}
+
+// countTargets walks every thread's subshard of perm in parallel, one
+// goroutine each, applying optOut as a sender would, and returns the
+// totals.
+func countTargets(perm *target.Permutation, optOut func(netip.Addr) bool) walkStats {
+	per := make([]walkStats, perm.Threads())
+	var wg sync.WaitGroup
+	for t := range per {
+		wg.Go(func() {
+			it := perm.Iterator(t)
+			batch := make([]netip.AddrPort, targetsBatch)
+			var st walkStats
+			for {
+				k := it.Fill(batch)
+				if k == 0 {
+					break
+				}
+				if optOut == nil {
+					st.visited += uint64(k)
+					continue
+				}
+				for _, ap := range batch[:k] {
+					if optOut(ap.Addr()) {
+						st.skipped++
+					} else {
+						st.visited++
+					}
+				}
+			}
+			per[t] = st
+		})
+	}
+	wg.Wait()
+	var total walkStats
+	for _, st := range per {
+		total.visited += st.visited
+		total.skipped += st.skipped
+	}
+	return total
 }
