@@ -43,6 +43,10 @@ type RouteConfig struct {
 	// ARPTimeout bounds our own ARP resolution of the gateway; 0 means
 	// 3 seconds (three requests, one a second).
 	ARPTimeout time.Duration
+	// NoARP makes FindRoute fail instead of sending ARP requests when
+	// the gateway's MAC is not in the neighbour table (--dry-run sends
+	// nothing).
+	NoARP bool
 	// Logf, if not nil, receives what was found and how.
 	Logf func(format string, args ...any)
 }

@@ -79,6 +79,8 @@ func FindRoute(ctx context.Context, cfg *RouteConfig) (*Route, error) {
 			return nil, err
 		} else if ok {
 			rt.GatewayMAC, rt.GatewayFrom = mac, "neighbour"
+		} else if cfg.NoARP {
+			return nil, fmt.Errorf("%w: gateway %v not in the neighbour table of %s", ErrNoRoute, rt.Gateway, ifi.Name)
 		} else {
 			logf("rawscan: gateway %v not in the neighbour table of %s; sending ARP requests", rt.Gateway, ifi.Name)
 			to := cfg.ARPTimeout
