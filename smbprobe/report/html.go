@@ -29,6 +29,7 @@ func parsePage() (*template.Template, error) {
 			return tableView{Title: title, Column: column, Table: t, Denom: denom}
 		},
 		"bar":   bar,
+		"safe":  safe,
 		"sub":   func(a, b uint64) uint64 { return a - b },
 		"add":   func(a, b int) int { return a + b },
 		"mul":   func(a, b int) int { return a * b },

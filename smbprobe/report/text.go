@@ -70,10 +70,10 @@ func (s *Summary) WriteText(w io.Writer) error {
 			if r.Error > 0 {
 				n = "≥" + n
 			}
-			p("  %-56s %12s %7s\n", v, n, pct(r.N, denom))
+			p("  %-60s %12s %7s\n", v, n, pct(r.N, denom))
 		}
 		if t.Other > 0 {
-			p("  %-56s %12s %7s\n", "(other)", num(t.Other), pct(t.Other, denom))
+			p("  %-60s %12s %7s\n", "(other)", num(t.Other), pct(t.Other, denom))
 		}
 	}
 	table("status", s.Status, s.Records)
@@ -95,13 +95,14 @@ func (s *Summary) WriteText(w io.Writer) error {
 		p("  (none)\n")
 	}
 	for _, x := range s.TopPrefixes {
-		p("  %-56s %12s %7s\n", x.Prefix.String(), num(x.SMB), pct(x.SMB, s.SMBHosts))
+		p("  %-60s %12s %7s\n", x.Prefix.String(), num(x.SMB), pct(x.SMB, s.SMBHosts))
 	}
 	return bw.Flush()
 }
 
-// safe escapes what a terminal would interpret: control and other
-// non-printing characters, and invalid UTF-8.
+// safe escapes what a terminal would interpret, or what would disguise a
+// name on a page: control and other non-printing characters (including
+// bidirectional overrides), and invalid UTF-8.
 func safe(s string) string {
 	clean := true
 	for _, r := range s {

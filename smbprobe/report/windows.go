@@ -40,8 +40,8 @@ var windowsBuilds = map[string]string{
 	"10.0.22631":    "Windows 11 23H2",
 	"10.0.25398":    "Windows Server 23H2",
 	"10.0.26100":    "Windows 11 24H2 / Server 2025",
-	"6.1.0":         "Samba (fixed VERSION 6.1.0)",                // Samba 4.x, seen in smbprobe/testdata/resp
-	"255.255.65535": "impacket smbserver (VERSION 255.255.65535)", // impacket, seen in smbprobe/testdata/resp/impacket
+	"6.1.0":         "Samba (fixed VERSION 6.1.0)", // Samba 4.x, seen in smbprobe/testdata/resp
+	"255.255.65535": "impacket smbserver",          // impacket, seen in smbprobe/testdata/resp/impacket
 }
 
 // buildName names an OS build, or returns "" when it is not a known one.
