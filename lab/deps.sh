@@ -15,6 +15,14 @@ done
 if [ -n "$missing" ]; then
 	echo "lab deps: installing$missing"
 	export DEBIAN_FRONTEND=noninteractive
+	# Keep Debian from starting smbd/nmbd in the root namespace on install
+	# (invoke-rc.d honours policy-rc.d exit 101): the lab runs its own smbd
+	# instances inside network namespaces only.
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod +x /usr/sbin/policy-rc.d
+		trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+	fi
 	apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null ||
 		echo "lab deps: apt-get update failed; trying the cached lists" >&2
 	# shellcheck disable=SC2086

@@ -71,3 +71,9 @@ func (c *Capture) Frames() int { return 0 }
 
 // Stop returns ErrNotSupported.
 func (c *Capture) Stop() (int, error) { return 0, ErrNotSupported }
+
+// Attach returns ErrNotSupported.
+func Attach(cfg *Config) (*Lab, error) { return nil, ErrNotSupported }
+
+// Detach returns ErrNotSupported.
+func (l *Lab) Detach() error { return ErrNotSupported }

@@ -33,6 +33,39 @@ func ReadStatus(cfg *Config) (Status, error) {
 	return st, err
 }
 
+// Attach returns the running lab described by cfg (its Prefix and
+// StateDir), for example one that `smbsweep lab up` left running, so that
+// Do, DialContext, Capture and GroundTruth can be used on it. Close of an
+// attached Lab takes the lab down; Detach only releases it.
+func Attach(cfg *Config) (*Lab, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	st, err := ReadStatus(&c)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(filepath.Join(nsPath, st.ScannerNamespace))
+	if err != nil {
+		return nil, err
+	}
+	st.Counters = nil
+	return &Lab{cfg: c, dir: st.StateDir, scanNS: f, status: st}, nil
+}
+
+// Detach releases the Lab without taking the lab down; the Lab is
+// unusable afterwards.
+func (l *Lab) Detach() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil
+	}
+	l.closed = true
+	return l.scanNS.Close()
+}
+
 // Counters returns the scanner namespace's interface counters, keyed by
 // interface name (eth0 and, in sink mode, sink0 and sink1).
 func (l *Lab) Counters() (map[string]IfCounters, error) {

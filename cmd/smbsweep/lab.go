@@ -31,6 +31,10 @@ func runLab(args []string, stdout, stderr io.Writer) int {
 		return labDown(args[1:], stdout, stderr)
 	case "status":
 		return labStatus(args[1:], stdout, stderr)
+	case "capture":
+		return labCapture(args[1:], stdout, stderr)
+	case "egress":
+		return labEgress(args[1:], stdout, stderr)
 	case "deps":
 		return labDeps(stdout, stderr)
 	case "-h", "-help", "--help", "help":
@@ -48,6 +52,9 @@ func labUsage(w io.Writer) {
   up      bring a lab up and leave it running
   status  describe a running lab (--json for machine-readable)
   down    remove a lab: processes, namespaces, state (idempotent)
+  capture record every frame the scanner namespace sends to a pcap file,
+          then list the destinations outside the lab (exit 1 if any)
+  egress  list the destinations in a pcap file outside the allowed set
   deps    apt-install what the lab needs and report what is missing
 
 Run 'smbsweep lab COMMAND -h' for a command's flags.
@@ -228,4 +235,97 @@ func labDeps(stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	return exitOK
+}
+
+func labCapture(args []string, stdout, stderr io.Writer) int {
+	fs, cfg := labFlags("capture", stderr)
+	out := fs.String("out", "egress.pcap", "pcap file to write")
+	dur := fs.Duration("for", 0, "stop after this long (0: at Ctrl-C)")
+	allow := fs.String("allow", "", "comma-separated allowed prefixes (default: the lab's ranges)")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	l, err := lab.Attach(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "smbsweep lab capture: %v\n", err)
+		return exitFailure
+	}
+	defer l.Detach()
+	allowed, err := allowedSet(*allow, l.Status().Ranges)
+	if err != nil {
+		return usageErr(stderr, "capture", err)
+	}
+	c, err := l.Capture(*out)
+	if err != nil {
+		fmt.Fprintf(stderr, "smbsweep lab capture: %v\n", err)
+		return exitFailure
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if *dur > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *dur)
+		defer cancel()
+	}
+	fmt.Fprintf(stderr, "capturing frames leaving %s to %s; Ctrl-C to stop\n", l.Status().ScannerNamespace, *out)
+	<-ctx.Done()
+	n, err := c.Stop()
+	if err != nil {
+		fmt.Fprintf(stderr, "smbsweep lab capture: %v\n", err)
+		return exitFailure
+	}
+	fmt.Fprintf(stdout, "%d frames in %s\n", n, *out)
+	return reportOutside(*out, allowed, stdout, stderr)
+}
+
+func labEgress(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("smbsweep lab egress", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	allow := fs.String("allow", lab.Benchmarking.String(), "comma-separated allowed prefixes")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if fs.NArg() != 1 {
+		return usageErr(stderr, "egress", errors.New("want one pcap file"))
+	}
+	allowed, err := allowedSet(*allow, nil)
+	if err != nil {
+		return usageErr(stderr, "egress", err)
+	}
+	return reportOutside(fs.Arg(0), allowed, stdout, stderr)
+}
+
+// allowedSet parses a comma-separated prefix list, or returns def for "".
+func allowedSet(s string, def []netip.Prefix) ([]netip.Prefix, error) {
+	if s == "" {
+		return def, nil
+	}
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		p, err := netip.ParsePrefix(strings.TrimSpace(f))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// reportOutside prints the destinations of a pcap outside allowed and
+// returns exitFailure if there are any.
+func reportOutside(path string, allowed []netip.Prefix, stdout, stderr io.Writer) int {
+	outside, frames, other, err := lab.Outside(path, allowed)
+	if err != nil {
+		fmt.Fprintf(stderr, "smbsweep lab: %s: %v\n", path, err)
+		return exitFailure
+	}
+	fmt.Fprintf(stdout, "%s: %d frames (%d not IP), allowed %v\n", path, frames, other, allowed)
+	if len(outside) == 0 {
+		fmt.Fprintf(stdout, "no frame went to an address outside the allowed set\n")
+		return exitOK
+	}
+	for _, a := range outside {
+		fmt.Fprintf(stdout, "outside: %v\n", a)
+	}
+	return exitFailure
 }
