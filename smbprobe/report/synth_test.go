@@ -47,6 +47,15 @@ type synthReader struct {
 	pending  []byte
 	line     []byte
 	ip, name []byte
+
+	// hostile makes every string of every record unique (dialect,
+	// cipher, build, Samba version, names, shares, flags, status), the
+	// worst case for the tables' memory.
+	hostile bool
+	// every and hook, if set, call hook(i) before record i when
+	// i%every == 0, to sample memory as the stream goes.
+	every int
+	hook  func(i int)
 }
 
 // A segment of a template is literal text, or a placeholder.
@@ -131,8 +140,15 @@ func (r *synthReader) Read(p []byte) (int, error) {
 			if r.i == r.n {
 				break
 			}
+			if r.hook != nil && r.i%r.every == 0 {
+				r.hook(r.i)
+			}
 			r.i++
-			r.line = r.next(r.line[:0])
+			if r.hostile {
+				r.line = r.nextHostile(r.line[:0])
+			} else {
+				r.line = r.next(r.line[:0])
+			}
 			r.pending = r.line
 		}
 		c := copy(p[n:], r.pending)
@@ -143,4 +159,42 @@ func (r *synthReader) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	return n, nil
+}
+
+// nextHostile appends a record whose every string is new.
+func (r *synthReader) nextHostile(b []byte) []byte {
+	u := r.rng.Uint64()
+	id := strconv.AppendUint(r.name[:0], u, 36)
+	r.name = id
+	b = append(b, `{"ip":"198.`...)
+	b = strconv.AppendUint(b, uint64(18+r.i%2), 10)
+	b = append(b, '.')
+	b = strconv.AppendUint(b, u>>8&0xff, 10)
+	b = append(b, '.')
+	b = strconv.AppendUint(b, u&0xff, 10)
+	b = append(b, `","port":445,"status":"`...)
+	if r.i%2 == 0 {
+		b = append(b, "success"...)
+	} else {
+		b = append(b, id...)
+	}
+	b = append(b, `","smb":{"smb1":{"enabled":true,"native_os":"OS-`...)
+	b = append(b, id...)
+	b = append(b, `","native_lanman":"Samba `...)
+	b = append(b, id...)
+	b = append(b, `"},"dialect":"0x`...)
+	b = append(b, id...)
+	b = append(b, `","contexts":{"cipher":"0x`...)
+	b = append(b, id...)
+	b = append(b, `"},"ntlm":{"netbios_computer":"C-`...)
+	b = append(b, id...)
+	b = append(b, `","netbios_domain":"D-`...)
+	b = append(b, id...)
+	b = append(b, `","os_version":"10.0.`...)
+	b = append(b, id...)
+	b = append(b, `"},"guest":{"allowed":true,"shares":["S-`...)
+	b = append(b, id...)
+	b = append(b, `"]}},"flags":["F-`...)
+	b = append(b, id...)
+	return append(b, "\"]}\n"...)
 }

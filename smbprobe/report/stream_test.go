@@ -1,0 +1,148 @@
+package report
+
+import (
+	"io"
+	"runtime"
+	"runtime/metrics"
+	"testing"
+)
+
+// heapSampler tracks the peak of live heap objects as a stream runs,
+// reading runtime/metrics (no stop-the-world) every few records.
+type heapSampler struct {
+	s    []metrics.Sample
+	peak uint64
+}
+
+func newHeapSampler() *heapSampler {
+	return &heapSampler{s: []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}}
+}
+
+func (h *heapSampler) sample(int) {
+	metrics.Read(h.s)
+	h.peak = max(h.peak, h.s[0].Value.Uint64())
+}
+
+// liveHeap is the heap in use after a full collection.
+func liveHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// TestStreamBoundedMemory streams records through an io.Reader and checks
+// that the live heap after the first records does not grow with the rest:
+// realistic records (clustered /16s, one name in four shared) and hostile
+// ones (every string unique, so every table overflows and evicts).
+func TestStreamBoundedMemory(t *testing.T) {
+	n := 400_000
+	if testing.Short() {
+		n = 100_000
+	}
+	const warm = 20_000
+	const budget = 4 << 20 // growth allowed after the warm-up, bytes
+	for _, hostile := range []bool{false, true} {
+		name := map[bool]string{false: "realistic", true: "hostile"}[hostile]
+		t.Run(name, func(t *testing.T) {
+			a := New(&Config{MaxValues: 1024})
+			var base, end uint64
+			r := newSynthReader(n, 7)
+			r.hostile, r.every = hostile, warm
+			r.hook = func(i int) {
+				if i == warm {
+					base = liveHeap()
+				}
+			}
+			if _, err := a.ReadFrom(r); err != nil {
+				t.Fatal(err)
+			}
+			end = liveHeap()
+			s := a.Summary()
+			if s.Records != uint64(n) || s.Malformed != 0 {
+				t.Fatalf("%d records, %d malformed; want %d, 0", s.Records, s.Malformed, n)
+			}
+			if hostile && !s.Computers.Overflowed {
+				t.Fatal("hostile stream did not overflow the tables")
+			}
+			t.Logf("live heap after %d records %.1f MB, after %d %.1f MB", warm, float64(base)/1e6, n, float64(end)/1e6)
+			if end > base+budget {
+				t.Errorf("live heap grew from %d to %d bytes over %d records (budget %d)", base, end, n-warm, budget)
+			}
+			runtime.KeepAlive(a)
+		})
+	}
+}
+
+// BenchmarkStream aggregates b.N synthetic records read from an io.Reader
+// (no file), so ns/op is ns per record. Run 10 M records with
+//
+//	go test -run '^$' -bench Stream -benchtime 10000000x ./smbprobe/report
+//
+// peak-heap-MB is the largest live-object heap seen while streaming,
+// sampled every 65,536 records; its being flat from 1 M to 10 M records is
+// the bounded-memory claim.
+func BenchmarkStream(b *testing.B) {
+	for _, bc := range []struct {
+		name    string
+		hostile bool
+	}{{"realistic", false}, {"hostile", true}} {
+		b.Run(bc.name, func(b *testing.B) {
+			h := newHeapSampler()
+			r := newSynthReader(b.N, 1)
+			r.hostile, r.every, r.hook = bc.hostile, 1<<16, h.sample
+			a := New(nil)
+			b.ReportAllocs()
+			b.ResetTimer()
+			n, err := a.ReadFrom(r)
+			b.StopTimer()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if s := a.Summary(); s.Records != uint64(b.N) {
+				b.Fatalf("%d records, want %d", s.Records, b.N)
+			}
+			h.sample(0)
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+			b.ReportMetric(float64(n)/1e6/b.Elapsed().Seconds(), "MB/s")
+			b.ReportMetric(float64(h.peak)/1e6, "peak-heap-MB")
+		})
+	}
+}
+
+// BenchmarkSynth is the generator alone, to subtract from BenchmarkStream.
+func BenchmarkSynth(b *testing.B) {
+	r := newSynthReader(b.N, 1)
+	b.ReportAllocs()
+	n, err := io.Copy(io.Discard, r)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(n)/float64(b.N), "bytes/record")
+}
+
+// BenchmarkRender renders the page and the text of a 100,000-record
+// summary.
+func BenchmarkRender(b *testing.B) {
+	a := New(nil)
+	if _, err := a.ReadFrom(newSynthReader(100_000, 1)); err != nil {
+		b.Fatal(err)
+	}
+	s := a.Summary()
+	b.Run("html", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := s.WriteHTML(io.Discard); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("text", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := s.WriteText(io.Discard); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
