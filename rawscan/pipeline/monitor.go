@@ -113,9 +113,16 @@ func (p *Pipeline) checkpoint(final bool) error {
 	return nil
 }
 
-// Status returns a snapshot of the run. Rates are measured since the
-// previous call.
-func (p *Pipeline) Status() *Status {
+// Snapshot returns the run's counters without the rates (SendRate,
+// ProbeRate, ETA), leaving the rate measurement of Status undisturbed: for
+// scrapes and GET /status, which may come at any time.
+func (p *Pipeline) Snapshot() *Status { return p.status(false) }
+
+// Status returns a snapshot of the run, with rates measured since the
+// previous call of Status. The monitor calls it every StatusInterval.
+func (p *Pipeline) Status() *Status { return p.status(true) }
+
+func (p *Pipeline) status(rates bool) *Status {
 	now := time.Now()
 	st := &Status{
 		Time:         now.UTC(),
@@ -156,7 +163,12 @@ func (p *Pipeline) Status() *Status {
 	}
 	p.mu.Lock()
 	prev := p.prev
-	p.prev = st
+	if rates {
+		p.prev = st
+	} else if prev != nil {
+		st.SendRate, st.ProbeRate, st.ETA = prev.SendRate, prev.ProbeRate, prev.ETA
+		prev = nil
+	}
 	p.mu.Unlock()
 	if prev != nil {
 		if dt := st.Time.Sub(prev.Time).Seconds(); dt > 0 {
