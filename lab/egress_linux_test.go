@@ -2,6 +2,7 @@ package lab_test
 
 import (
 	"encoding/binary"
+	"errors"
 	"net"
 	"net/netip"
 	"os"
@@ -175,8 +176,16 @@ func TestIntegrationEgress(t *testing.T) {
 // namespace through an AF_PACKET socket.
 func sendFrames(t *testing.T, l *lab.Lab, dev string, n int) {
 	t.Helper()
+	sendBurst(t, l, dev, n, 4)
+}
+
+// sendBurst sends n UDP frames with size bytes of payload as fast as
+// possible without blocking; frames the qdisc or the socket buffer refuse
+// (ENOBUFS, EAGAIN) are dropped.
+func sendBurst(t *testing.T, l *lab.Lab, dev string, n, size int) {
+	t.Helper()
 	st := l.Status()
-	f := udpFrame(mac(t, st.GatewayMAC), mac(t, st.SourceMAC), st.SourceIP, netip.MustParseAddr("198.18.0.1"), []byte("sink"))
+	f := udpFrame(mac(t, st.GatewayMAC), mac(t, st.SourceMAC), st.SourceIP, netip.MustParseAddr("198.18.0.1"), make([]byte, size))
 	err := l.Do(func() error {
 		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
@@ -189,7 +198,7 @@ func sendFrames(t *testing.T, l *lab.Lab, dev string, n int) {
 		}
 		sa := &unix.SockaddrLinklayer{Ifindex: ifi.Index, Halen: 6}
 		for range n {
-			if err := unix.Sendto(fd, f, 0, sa); err != nil {
+			if err := unix.Sendto(fd, f, unix.MSG_DONTWAIT, sa); err != nil && !errors.Is(err, unix.ENOBUFS) && !errors.Is(err, unix.EAGAIN) {
 				return os.NewSyscallError("sendto", err)
 			}
 		}

@@ -250,3 +250,42 @@ func TestSambaConf(t *testing.T) {
 		}
 	}
 }
+
+// TestStateAllocs checks that a ground-truth lookup, which a test may do
+// for every reply of a /15 scan, does not allocate.
+func TestStateAllocs(t *testing.T) {
+	c, _ := (&Config{Samba: true, Ports: []uint16{445, 139}}).withDefaults()
+	g := draw(&c, newLayout(c.Range).reserved())
+	aps := []netip.AddrPort{
+		netip.AddrPortFrom(g.Open[445][3], 445),
+		netip.AddrPortFrom(g.Closed[139][3], 139),
+		netip.MustParseAddrPort("198.18.7.7:445"),
+		netip.MustParseAddrPort("8.8.8.8:445"),
+	}
+	if n := testing.AllocsPerRun(1000, func() {
+		for _, ap := range aps {
+			_ = g.State(ap)
+		}
+	}); n != 0 {
+		t.Errorf("State allocates %v times per run, want 0", n)
+	}
+}
+
+func BenchmarkState(b *testing.B) {
+	c, _ := (&Config{}).withDefaults()
+	g := draw(&c, nil)
+	ap := netip.AddrPortFrom(g.Open[445][len(g.Open[445])/2], 445)
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = g.State(ap)
+	}
+}
+
+func BenchmarkDraw(b *testing.B) {
+	c, _ := (&Config{Range: Benchmarking}).withDefaults()
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = draw(&c, nil)
+	}
+	b.ReportMetric(float64(1<<17)*float64(b.N)/b.Elapsed().Seconds(), "addrs/s")
+}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/smbsweep/smbsweep/lab"
 	"github.com/smbsweep/smbsweep/lab/labtest"
+	"golang.org/x/sys/unix"
 )
 
 // rootSnapshot is what the root namespace looks like: every interface,
@@ -106,7 +108,8 @@ func assertGone(t *testing.T, st lab.Status, pids []lab.Process) {
 }
 
 // probe dials ap from the scanner namespace: "open" on connect, "closed"
-// on ECONNREFUSED (RST), "filtered" on timeout.
+// on ECONNREFUSED (RST), "filtered" on timeout, and the error otherwise.
+// It may run on any goroutine.
 func probe(t *testing.T, l *lab.Lab, ap netip.AddrPort, timeout time.Duration) lab.PortState {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
@@ -121,8 +124,7 @@ func probe(t *testing.T, l *lab.Lab, ap netip.AddrPort, timeout time.Duration) l
 	case errors.Is(err, context.DeadlineExceeded):
 		return lab.StateFiltered
 	default:
-		t.Fatalf("dial %v: %v", ap, err)
-		return ""
+		return lab.PortState("error: " + err.Error())
 	}
 }
 
@@ -149,32 +151,100 @@ func TestIntegrationTopology(t *testing.T) {
 		t.Errorf("root namespace changed by up (-before +after):\n%s", diff)
 	}
 
-	// Sample addresses of each state on each port and check them with
-	// kernel TCP from the scanner namespace.
+	// Sample addresses of each state on each port and check them, in
+	// parallel, with kernel TCP from the scanner namespace.
+	type probeCase struct {
+		ap   netip.AddrPort
+		want lab.PortState
+	}
+	var cases []probeCase
 	for _, port := range g.Ports {
-		var cases []netip.AddrPort
 		for _, a := range g.Open[port][:10] {
-			cases = append(cases, netip.AddrPortFrom(a, port))
+			cases = append(cases, probeCase{netip.AddrPortFrom(a, port), lab.StateOpen})
 		}
 		for _, a := range g.Closed[port][:10] {
-			cases = append(cases, netip.AddrPortFrom(a, port))
+			cases = append(cases, probeCase{netip.AddrPortFrom(a, port), lab.StateClosed})
 		}
 		n := 0
 		for a := g.Range.Addr(); n < 5; a = a.Next() {
 			if ap := netip.AddrPortFrom(a, port); g.State(ap) == lab.StateFiltered {
-				cases = append(cases, ap)
+				cases = append(cases, probeCase{ap, lab.StateFiltered})
 				n++
 			}
 		}
-		for _, ap := range cases {
-			want := g.State(ap)
-			timeout := 2 * time.Second
-			if want == lab.StateFiltered {
-				timeout = 300 * time.Millisecond
+	}
+	var wg sync.WaitGroup
+	got := make([]lab.PortState, len(cases))
+	for i, c := range cases {
+		wg.Go(func() { got[i] = probe(t, l, c.ap, time.Second) })
+	}
+	wg.Wait()
+	for i, c := range cases {
+		if got[i] != c.want {
+			t.Errorf("%v: got %s, want %s", c.ap, got[i], c.want)
+		}
+	}
+
+	// UDP: an address with a closed port answers ICMP port unreachable at
+	// once (ECONNREFUSED on a connected socket); a filtered one is silent.
+	udp := func(a netip.Addr) error {
+		return l.Do(func() error {
+			fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+			if err != nil {
+				return err
 			}
-			if got := probe(t, l, ap, timeout); got != want {
-				t.Errorf("%v: got %s, want %s", ap, got, want)
+			defer unix.Close(fd)
+			tv := unix.NsecToTimeval((500 * time.Millisecond).Nanoseconds())
+			_ = unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+			if err := unix.Connect(fd, &unix.SockaddrInet4{Addr: a.As4(), Port: 137}); err != nil {
+				return err
 			}
+			if _, err := unix.Write(fd, []byte("nbstat")); err != nil {
+				return err
+			}
+			_, err = unix.Read(fd, make([]byte, 64))
+			return err
+		})
+	}
+	for i, a := range g.Closed[445][:3] {
+		if err := udp(a); !errors.Is(err, unix.ECONNREFUSED) {
+			t.Errorf("UDP/137 to closed %v (try %d): %v, want ECONNREFUSED", a, i, err)
+		}
+	}
+	if err := udp(cases[len(cases)-1].ap.Addr()); !errors.Is(err, unix.EAGAIN) {
+		t.Errorf("UDP/137 to filtered %v: %v, want a timeout", cases[len(cases)-1].ap.Addr(), err)
+	}
+
+	// The scanner resolved its gateway with ARP, as on a host.
+	out, err := l.Command(context.Background(), "ip", "-j", "neigh", "show", "dev", st.Interface).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var neigh []struct {
+		Dst    string `json:"dst"`
+		Lladdr string `json:"lladdr"`
+	}
+	if err := json.Unmarshal(out, &neigh); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, n := range neigh {
+		found = found || n.Dst == st.GatewayIP.String() && n.Lladdr == st.GatewayMAC
+	}
+	if !found {
+		t.Errorf("neighbour table %s lacks gateway %v at %s", out, st.GatewayIP, st.GatewayMAC)
+	}
+
+	// The JSON status has the keys the issue names.
+	b, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys map[string]any
+	_ = json.Unmarshal(b, &keys)
+	for _, k := range []string{"scanner_namespace", "interface", "source_ip", "source_mac", "gateway_mac", "ranges", "ground_truth", "servers"} {
+		if _, ok := keys[k]; !ok {
+			t.Errorf("status JSON lacks %q: %s", k, b)
 		}
 	}
 

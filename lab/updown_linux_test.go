@@ -3,8 +3,10 @@ package lab_test
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -188,5 +190,63 @@ func TestIntegrationSink(t *testing.T) {
 	}
 	if got := after["eth0"].TxPackets - before["eth0"].TxPackets; got > 5 {
 		t.Errorf("eth0 sent %d frames during a sink test", got)
+	}
+}
+
+// TestIntegrationRate checks the rate impairment (tbf): of a burst of
+// 3000 frames of 1 kB sent at once without blocking, only what the tbf
+// queue and the socket buffer hold, plus the rate over the test, leave
+// the scanner's interface; without a rate nearly all do.
+func TestIntegrationRate(t *testing.T) {
+	skipUnlessRoot(t)
+	for _, tt := range []struct {
+		name     string
+		rate     uint64
+		min, max uint64
+	}{
+		// 8 Mbit/s: a 100 ms queue plus a 16 kB burst hold about 115 frames.
+		{"8mbit", 8_000_000, 50, 600},
+		{"unlimited", 0, 1500, 3000},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			l := labtest.New(t, &lab.Config{Rate: tt.rate})
+			before, err := l.Counters()
+			if err != nil {
+				t.Fatal(err)
+			}
+			sendBurst(t, l, l.Status().Interface, 3000, 1000)
+			time.Sleep(300 * time.Millisecond) // let the queue drain
+			after, err := l.Counters()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := after["eth0"].TxPackets - before["eth0"].TxPackets
+			t.Logf("eth0 sent %d of 3000 frames", got)
+			if got < tt.min || got > tt.max {
+				t.Errorf("eth0 sent %d of 3000 frames, want %d..%d", got, tt.min, tt.max)
+			}
+		})
+	}
+}
+
+// TestIntegrationConcurrentLabs runs three labs at once, as parallel
+// packages' tests do, and checks that each answers its own ground truth.
+func TestIntegrationConcurrentLabs(t *testing.T) {
+	skipUnlessRoot(t)
+	for i := range 3 {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			t.Parallel()
+			l := labtest.New(t, &lab.Config{Seed: uint64(100 + i), Open: 0.05})
+			g, err := l.GroundTruth()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range g.Open[445][:5] {
+				ap := netip.AddrPortFrom(a, 445)
+				if got := probe(t, l, ap, 2*time.Second); got != lab.StateOpen {
+					t.Errorf("%v: %s, want open", ap, got)
+				}
+			}
+		})
 	}
 }
