@@ -30,7 +30,7 @@ func (p *Prober) Run(ctx context.Context, targets <-chan netip.AddrPort, emit fu
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
+			for ctx.Err() == nil { // checked first: select picks ready cases at random
 				select {
 				case <-ctx.Done():
 					return
