@@ -54,6 +54,12 @@ type WatcherConfig struct {
 // the old or the new set in full. A reload that fails (a bad line, a
 // missing file) keeps the old set.
 //
+// Replace opt-out files atomically (write a temporary file, then rename it
+// over the old one), as most editors do. A file rewritten in place is read
+// once it has looked the same for one Interval; a writer that stalls
+// mid-write for longer than that can have its partial file published until
+// the next poll sees the rest.
+//
 // A Watcher is safe for concurrent use: any number of goroutines may call
 // Contains and Current while one runs Run and others call Reload.
 type Watcher struct {

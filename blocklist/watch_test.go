@@ -41,6 +41,17 @@ func runWatcher(t *testing.T, w *Watcher) {
 	})
 }
 
+// writeFileAtomic replaces path by renaming a complete temporary file
+// over it, as editors and the documented opt-out workflow do.
+func writeFileAtomic(t testing.TB, path, text string) {
+	t.Helper()
+	tmp := path + ".tmp"
+	writeFile(t, tmp, text)
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // syncLog collects Logf lines from the watcher goroutine.
 type syncLog struct {
 	mu    sync.Mutex
@@ -121,8 +132,10 @@ func TestWatcherFollowsFileChanges(t *testing.T) {
 			if got := w.Contains(a1); got != tt.wantA1 {
 				t.Fatalf("Contains(%v) = %v after the change, want %v", a1, got, tt.wantA1)
 			}
-			if w.Generation() != 1 {
-				t.Fatalf("Generation() = %d, want 1\nlog:\n%s", w.Generation(), &log)
+			// Usually 1; an in-place write caught mid-way by two polls
+			// (a writer stalled for a whole Interval) can add one more.
+			if w.Generation() < 1 {
+				t.Fatalf("Generation() = %d, want >= 1\nlog:\n%s", w.Generation(), &log)
 			}
 			if _, ok := reloads.Load(w.Current()); !ok {
 				t.Fatalf("OnReload was not called with the published set")
@@ -151,8 +164,10 @@ func TestWatcherBadReloadKeepsOldSet(t *testing.T) {
 	}
 	runWatcher(t, w)
 
-	// A bad line: the old set stays, the error names file and line.
-	writeFile(t, other, "198.51.100.0/24\n1.2.3.4/33\n")
+	// A bad line: the old set stays, the error names file and line. The
+	// write is atomic: at a 10 ms interval an in-place write could be seen
+	// half done (empty), which parses and would be published.
+	writeFileAtomic(t, other, "198.51.100.0/24\n1.2.3.4/33\n")
 	waitFor(t, "the failure to be logged", func() bool { return strings.Contains(log.String(), "reload failed") })
 	if w.Current() != old || w.Generation() != 0 {
 		t.Fatalf("a failed reload replaced the set (generation %d)", w.Generation())
@@ -290,7 +305,8 @@ func TestWatcherConcurrentReads(t *testing.T) {
 // content hash of recently modified files can see it.
 func TestWatcherRacyRewrite(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "optout.conf")
-	mtime := time.Now().Truncate(time.Second)
+	// Within racyWindow of now, with a second's margin for a loaded machine.
+	mtime := time.Now().Add(time.Second).Truncate(time.Second)
 	writeFile(t, path, "192.0.2.1\n")
 	if err := os.Chtimes(path, mtime, mtime); err != nil {
 		t.Fatal(err)
