@@ -60,10 +60,13 @@ type Config struct {
 	Hostile bool
 
 	// Loss (fraction 0..1), Delay, Jitter, Reorder (fraction 0..1) and Rate
-	// (bits per second) impair the scanner's link in both directions. Zero
-	// means none. Loss uses nftables (numgen) and Rate tbf, so both work on
-	// kernels without sch_netem; Delay, Jitter and Reorder need netem, and
-	// Up fails where it is missing.
+	// (bits per second) impair the scanner's link in both directions, with
+	// tc-netem(8)'s meanings. Zero means none. None needs sch_netem (which
+	// this project's CI kernel lacks): Loss is an nftables numgen drop, Rate
+	// a tbf qdisc, and Delay, Jitter and Reorder put a forwarding helper
+	// (the wire, in namespace PREFIX+"wire") into the link, which costs
+	// throughput (about 47k frames/s measured; bench/results/lab.md) and
+	// needs ethtool.
 	Loss    float64
 	Delay   time.Duration
 	Jitter  time.Duration

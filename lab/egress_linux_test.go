@@ -52,7 +52,7 @@ func udpFrame(dstMAC, srcMAC [6]byte, src, dst netip.Addr, payload []byte) []byt
 	return b
 }
 
-func mac(t *testing.T, s string) [6]byte {
+func mac(t testing.TB, s string) [6]byte {
 	hw, err := net.ParseMAC(s)
 	if err != nil || len(hw) != 6 {
 		t.Fatalf("mac %q: %v", s, err)
@@ -183,6 +183,12 @@ func sendFrames(t *testing.T, l *lab.Lab, dev string, n int) {
 // possible without blocking; frames the qdisc or the socket buffer refuse
 // (ENOBUFS, EAGAIN) are dropped.
 func sendBurst(t *testing.T, l *lab.Lab, dev string, n, size int) {
+	t.Helper()
+	sendBurstB(t, l, dev, n, size)
+}
+
+// sendBurstB is sendBurst for tests and benchmarks.
+func sendBurstB(t testing.TB, l *lab.Lab, dev string, n, size int) {
 	t.Helper()
 	st := l.Status()
 	f := udpFrame(mac(t, st.GatewayMAC), mac(t, st.SourceMAC), st.SourceIP, netip.MustParseAddr("198.18.0.1"), make([]byte, size))

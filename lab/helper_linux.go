@@ -35,6 +35,19 @@ func runHelper(spec string) int {
 		fmt.Fprintf(os.Stderr, "lab helper: %v\n", err)
 		return 2
 	}
+	ready := func() {
+		if f := os.NewFile(3, "ready"); f != nil {
+			_, _ = io.WriteString(f, "ready\n")
+			_ = f.Close()
+		}
+	}
+	if s.Wire != nil {
+		if err := runWire(*s.Wire, ready); err != nil {
+			fmt.Fprintf(os.Stderr, "lab helper: %v\n", err)
+			return 1
+		}
+		return 0
+	}
 	var wg sync.WaitGroup
 	var lns []net.Listener
 	for _, p := range s.Listen {
@@ -56,10 +69,7 @@ func runHelper(spec string) int {
 		fn := hostileHandler(h.Kind)
 		wg.Go(func() { serve(ln, fn) })
 	}
-	if ready := os.NewFile(3, "ready"); ready != nil {
-		_, _ = io.WriteString(ready, "ready\n")
-		_ = ready.Close()
-	}
+	ready()
 	fmt.Fprintf(os.Stderr, "lab helper: serving %d listeners\n", len(lns))
 	wg.Wait()
 	return 0

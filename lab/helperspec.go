@@ -9,6 +9,9 @@ type helperSpec struct {
 	Listen []uint16 `json:"listen,omitempty"`
 	// Hostile lists misbehaving listeners.
 	Hostile []hostileSpec `json:"hostile,omitempty"`
+	// Wire, if set, makes the helper the delaying wire (see wireSpec)
+	// instead.
+	Wire *wireSpec `json:"wire,omitempty"`
 }
 
 type hostileSpec struct {

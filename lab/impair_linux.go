@@ -14,10 +14,10 @@ const (
 	sinkPeer = "sinkpeer"
 )
 
-// impairment describes cfg's impairments as applied: loss by nftables
+// netemArgs describes cfg's impairments as applied: loss by nftables
 // (numgen, nft(8)), rate by tbf (tc-tbf(8)), delay, jitter and reordering
-// by netem (tc-netem(8)). Loss does not use netem because kernels built
-// without sch_netem (as on the project's CI) still have nftables.
+// by the lab's wire (see wireSpec). None of them needs sch_netem, which
+// kernels such as the project's CI lack.
 func netemArgs(c *Config) string {
 	var a []string
 	if c.Loss > 0 {
@@ -26,30 +26,21 @@ func netemArgs(c *Config) string {
 	if c.Rate > 0 {
 		a = append(a, fmt.Sprintf("rate %dbit (tbf)", c.Rate))
 	}
-	if n := netemDelay(c); n != "" {
-		a = append(a, n+" (netem)")
+	if c.Delay > 0 || c.Jitter > 0 || c.Reorder > 0 {
+		d := fmt.Sprintf("delay %v", c.Delay)
+		if c.Jitter > 0 {
+			d += fmt.Sprintf(" ± %v", c.Jitter)
+		}
+		if c.Reorder > 0 {
+			d += fmt.Sprintf(", reorder %g%%", c.Reorder*100)
+		}
+		a = append(a, d+" (wire)")
 	}
 	return strings.Join(a, ", ")
 }
 
-// netemDelay is the netem argument list for delay, jitter and reordering.
-func netemDelay(c *Config) string {
-	var a []string
-	if c.Delay > 0 || c.Reorder > 0 {
-		d := c.Delay.Microseconds()
-		if d == 0 {
-			d = 1000 // netem reorders by delaying the others: needs a delay
-		}
-		a = append(a, fmt.Sprintf("delay %dus", d))
-		if c.Jitter > 0 {
-			a = append(a, fmt.Sprintf("%dus", c.Jitter.Microseconds()))
-		}
-	}
-	if c.Reorder > 0 {
-		a = append(a, fmt.Sprintf("reorder %g%%", c.Reorder*100))
-	}
-	return strings.Join(a, " ")
-}
+// wired reports whether cfg needs the wire namespace.
+func wired(c *Config) bool { return c.Delay > 0 || c.Jitter > 0 || c.Reorder > 0 }
 
 // lossScale is the numgen modulus: loss is drawn in millionths.
 const lossScale = 1000000
@@ -67,30 +58,18 @@ func writeLossNFT(b *strings.Builder, loss float64) {
 	b.WriteString("}\n")
 }
 
-// impair puts rate limits and netem delay on both ends of the scanner's
-// link (loss is in the nftables ruleset).
+// impair puts a tbf rate limit on both ends of the scanner's link (loss
+// is in the nftables ruleset, delay in the wire).
 func (l *Lab) impair(ctx context.Context, r runner, scan, inet string) error {
 	c := &l.cfg
+	if c.Rate == 0 {
+		return nil
+	}
+	// A burst of 10 ms at the rate, at least a few frames.
+	burst := max(c.Rate/8/100, 16384)
 	for _, e := range []struct{ ns, dev string }{{scan, scannerIf}, {inet, gatewayIf}} {
-		var args []string
-		switch nd := netemDelay(c); {
-		case nd != "":
-			args = append([]string{"netem"}, strings.Fields(nd)...)
-			if c.Rate > 0 {
-				args = append(args, "rate", fmt.Sprintf("%dbit", c.Rate))
-			}
-		case c.Rate > 0:
-			// A burst of 10 ms at the rate, at least a few frames.
-			burst := max(c.Rate/8/100, 16384)
-			args = []string{"tbf", "rate", fmt.Sprintf("%dbit", c.Rate), "burst", fmt.Sprint(burst), "latency", "100ms"}
-		default:
-			continue
-		}
-		tc := append([]string{"-n", e.ns, "qdisc", "add", "dev", e.dev, "root"}, args...)
-		if err := r.run(ctx, "", "tc", tc...); err != nil {
-			if args[0] == "netem" {
-				return fmt.Errorf("lab: delay, jitter and reordering need the sch_netem qdisc: %w", err)
-			}
+		if err := r.run(ctx, "", "tc", "-n", e.ns, "qdisc", "add", "dev", e.dev, "root",
+			"tbf", "rate", fmt.Sprintf("%dbit", c.Rate), "burst", fmt.Sprint(burst), "latency", "100ms"); err != nil {
 			return err
 		}
 	}

@@ -38,10 +38,11 @@ const (
 	roleNet     = "net"
 	roleHostile = "hostile"
 	roleAnyIP   = "anyip"
+	roleWire    = "wire"
 	roleSMB     = "smb-" // + server name
 )
 
-var roleRE = regexp.MustCompile(`^(scan|net|hostile|anyip|smb-[a-z0-9]+)$`)
+var roleRE = regexp.MustCompile(`^(scan|net|wire|hostile|anyip|smb-[a-z0-9]+)$`)
 
 // nsPath is where ip-netns(8) keeps named namespaces.
 const nsPath = "/run/netns"
@@ -57,7 +58,7 @@ func Up(ctx context.Context, cfg *Config) (*Lab, error) {
 	if os.Geteuid() != 0 {
 		return nil, fmt.Errorf("lab: up needs root: %w", os.ErrPermission)
 	}
-	if err := checkTools(c.Samba); err != nil {
+	if err := checkTools(c.Samba, wired(&c)); err != nil {
 		return nil, err
 	}
 	if err := down(c.Prefix, c.StateDir, c.Logf); err != nil {
@@ -105,6 +106,10 @@ func (l *Lab) up(ctx context.Context) error {
 	// 1. Namespaces, created from the root namespace (nothing else is done
 	// there).
 	names := []string{scan, inet}
+	wire := c.Prefix + roleWire
+	if wired(c) {
+		names = append(names, wire)
+	}
 	for _, s := range svcs {
 		names = append(names, s.ns)
 	}
@@ -136,9 +141,14 @@ func (l *Lab) up(ctx context.Context) error {
 	// 2. Links, addresses and routes. Each veth is created inside the
 	// internet namespace with its peer placed directly in the other
 	// namespace, so no interface ever exists in the root namespace.
+	// With a wire, the scanner's link runs scan0 ⇄ w1 [wire] w0 ⇄ eth0.
+	peerName, peerNS, peerMAC := scannerIf, scan, " address "+scannerMAC
+	if wired(c) {
+		peerName, peerNS, peerMAC = "w1", wire, ""
+	}
 	netCmds := []string{
 		"link set lo up",
-		fmt.Sprintf("link add %s address %s type veth peer name %s netns %s address %s", gatewayIf, gatewayMAC, scannerIf, scan, scannerMAC),
+		fmt.Sprintf("link add %s address %s type veth peer name %s netns %s%s", gatewayIf, gatewayMAC, peerName, peerNS, peerMAC),
 		fmt.Sprintf("addr add %v/%d dev %s", gatewayIP, linkNet.Bits(), gatewayIf),
 		"link set " + gatewayIf + " up",
 		// AnyIP: every address of the range is local (in table main, so the
@@ -161,6 +171,16 @@ func (l *Lab) up(ctx context.Context) error {
 	}
 	if err := r.ipBatch(ctx, inet, netCmds); err != nil {
 		return err
+	}
+	if wired(c) {
+		if err := r.ipBatch(ctx, wire, []string{
+			"link set lo up",
+			fmt.Sprintf("link add w0 type veth peer name %s netns %s address %s", scannerIf, scan, scannerMAC),
+			"link set w0 up",
+			"link set w1 up",
+		}); err != nil {
+			return err
+		}
 	}
 	scanCmds := []string{
 		"link set lo up",
@@ -187,6 +207,11 @@ func (l *Lab) up(ctx context.Context) error {
 	}
 	if err := l.impair(ctx, r, scan, inet); err != nil {
 		return err
+	}
+	if wired(c) {
+		if err := l.startWire(ctx, r, scan, inet, wire); err != nil {
+			return err
+		}
 	}
 
 	// 4. Ground truth, then the processes that make it true.
@@ -305,8 +330,11 @@ func writeJSON(path string, v any) error {
 }
 
 // checkTools reports the programs the lab needs that are not installed.
-func checkTools(samba bool) error {
+func checkTools(samba, wire bool) error {
 	need := []string{"ip", "nft", "tc"}
+	if wire {
+		need = append(need, "ethtool")
+	}
 	if samba {
 		need = append(need, "smbd", "unshare", "/usr/bin/python3")
 	}

@@ -250,3 +250,37 @@ func TestIntegrationConcurrentLabs(t *testing.T) {
 		})
 	}
 }
+
+// TestIntegrationDelay checks the wire: with 40 ms of delay each way, a
+// TCP handshake from the scanner namespace takes at least 80 ms, and
+// everything still answers as the ground truth says.
+func TestIntegrationDelay(t *testing.T) {
+	skipUnlessRoot(t)
+	const delay = 40 * time.Millisecond
+	l := labtest.New(t, &lab.Config{Delay: delay, Jitter: 5 * time.Millisecond, Seed: 12})
+	g, err := l.GroundTruth()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		addrs []netip.Addr
+		want  lab.PortState
+	}{{g.Open[445][:5], lab.StateOpen}, {g.Closed[445][:5], lab.StateClosed}} {
+		for _, a := range tt.addrs {
+			ap := netip.AddrPortFrom(a, 445)
+			start := time.Now()
+			got := probe(t, l, ap, 3*time.Second)
+			rtt := time.Since(start)
+			if got != tt.want {
+				t.Errorf("%v: %s, want %s", ap, got, tt.want)
+			}
+			// A lower bound only: a loaded machine can add, never remove.
+			if rtt < 2*(delay-5*time.Millisecond) {
+				t.Errorf("%v: handshake took %v, want ≥ %v", ap, rtt, 2*(delay-5*time.Millisecond))
+			}
+		}
+	}
+	if st := l.Status(); !strings.Contains(st.Impairment, "delay 40ms ± 5ms (wire)") {
+		t.Errorf("Impairment = %q", st.Impairment)
+	}
+}

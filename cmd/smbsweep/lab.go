@@ -79,11 +79,11 @@ func labUp(args []string, stdout, stderr io.Writer) int {
 	closed := fs.String("closed", "1%", "fraction that answer RST; the rest are filtered")
 	ports := fs.String("ports", "445", "comma-separated TCP ports the fractions apply to")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed choosing open and closed addresses")
-	loss := fs.String("loss", "0", "netem packet loss on the scanner link (\"5%\")")
-	reorder := fs.String("reorder", "0", "netem reordering on the scanner link (\"1%\")")
-	fs.DurationVar(&cfg.Delay, "delay", 0, "netem delay on the scanner link, each way")
-	fs.DurationVar(&cfg.Jitter, "jitter", 0, "netem delay jitter")
-	fs.Uint64Var(&cfg.Rate, "rate", 0, "netem rate limit on the scanner link, bits per second (0: none)")
+	loss := fs.String("loss", "0", "packet loss on the scanner link, each way (\"5%\"; nft numgen)")
+	reorder := fs.String("reorder", "0", "fraction of frames sent at once, overtaking delayed ones (\"1%\"; needs --delay)")
+	fs.DurationVar(&cfg.Delay, "delay", 0, "delay on the scanner link, each way (userspace wire)")
+	fs.DurationVar(&cfg.Jitter, "jitter", 0, "delay jitter (uniform ±)")
+	fs.Uint64Var(&cfg.Rate, "rate", 0, "rate limit on the scanner link, bits per second (0: none; tbf)")
 	fs.BoolVar(&cfg.Samba, "samba", false, "start the Samba matrix, impacket and the AnyIP smbd")
 	fs.BoolVar(&cfg.Hostile, "hostile", false, "start the hostile hosts and the SYN-proxy /24")
 	fs.BoolVar(&cfg.Sink, "sink", false, "add transmit sinks sink0 (ifb) and sink1 (veth dropped at ingress)")
@@ -214,7 +214,7 @@ func labStatus(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "hostile %-9s %v  %s\n", h.Name, h.Address, h.Does)
 	}
 	if st.Impairment != "" {
-		fmt.Fprintf(stdout, "impairment: netem %s\n", st.Impairment)
+		fmt.Fprintf(stdout, "impairment: %s\n", st.Impairment)
 	}
 	for name, c := range st.Counters {
 		fmt.Fprintf(stdout, "counters %-6s tx %d pkts %d bytes %d dropped, rx %d pkts %d bytes %d dropped\n", name, c.TxPackets, c.TxBytes, c.TxDropped, c.RxPackets, c.RxBytes, c.RxDropped)
