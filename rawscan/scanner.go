@@ -36,7 +36,7 @@ const DefaultCooldown = 8 * time.Second
 const DefaultProbeSpacing = time.Second
 
 // defaultWindow is the size of the dedup window of multi-port scans.
-const defaultWindow = 1 << 20
+const defaultWindow = 1 << 18
 
 // rxBufSize is the size of each receive buffer: an Ethernet frame of a
 // 1500-byte MTU plus slack. Longer frames are truncated, which does not
@@ -89,7 +89,7 @@ type Config struct {
 	// SinglePort selects the paged-bitmap dedup, exact for scans of one
 	// port; otherwise a window of the last DedupWindow results is used.
 	SinglePort bool
-	// DedupWindow is the window size of multi-port dedup; 0 means 2^20.
+	// DedupWindow is the window size of multi-port dedup; 0 means 2^18.
 	DedupWindow int
 
 	// OptOut, if not nil, is checked per target before sending and per
@@ -331,12 +331,9 @@ func (s *Scanner) receive() error {
 	}
 	sizes := make([]int, BatchSize)
 	v := NewValidator(s.cookie.Clone(), s.cfg.Source, s.cfg.SourcePorts, s.cfg.Probes)
+	// The dedup structure is made on the first valid reply: the window's
+	// map is sized up front (tens of MiB) and a scan may get no reply.
 	var dd dedup
-	if s.cfg.SinglePort {
-		dd = new(bitmap)
-	} else {
-		dd = newWindow(s.cfg.DedupWindow)
-	}
 	proxy := newProxyDetector()
 	defer func() {
 		s.mu.Lock()
@@ -375,6 +372,13 @@ func (s *Scanner) receive() error {
 			if s.cfg.OptOut != nil && s.cfg.OptOut.Contains(res.Addr) {
 				s.st.optOutReplies.Add(1)
 				continue
+			}
+			if dd == nil {
+				if s.cfg.SinglePort {
+					dd = new(bitmap)
+				} else {
+					dd = newWindow(s.cfg.DedupWindow)
+				}
 			}
 			if dd.seen(res.Addr, res.Port) {
 				s.st.duplicates.Add(1)
