@@ -53,8 +53,10 @@ func BenchmarkDryRun(b *testing.B) {
 	const n = 1 << 16
 	for b.Loop() {
 		st, err := rawscan.DryRun(context.Background(), &rawscan.Config{
-			Targets: func(i int) rawscan.Targets { return &rangeTargets{base: labBase, next: 0, stride: 1, end: n, port: 445} },
-			Source:  srcAddr, SourceMAC: srcMAC, GatewayMAC: gwMAC,
+			Targets: func(i int) rawscan.Targets {
+				return &rangeTargets{base: labBase, next: 0, stride: 1, end: n, port: 445}
+			},
+			Source: srcAddr, SourceMAC: srcMAC, GatewayMAC: gwMAC,
 		}, func(int, []byte) {})
 		if err != nil || st.Sent != n {
 			b.Fatalf("DryRun: %v, sent %d", err, st.Sent)
@@ -71,7 +73,9 @@ func BenchmarkScanFake(b *testing.B) {
 	for b.Loop() {
 		net := rawscantest.New(&rawscantest.Config{Hosts: defaultHosts, Queue: 1 << 18})
 		s, err := rawscan.New(&rawscan.Config{
-			Targets:  func(i int) rawscan.Targets { return &rangeTargets{base: labBase, next: 0, stride: 1, end: 1 << 16, port: 445} },
+			Targets: func(i int) rawscan.Targets {
+				return &rangeTargets{base: labBase, next: 0, stride: 1, end: 1 << 16, port: 445}
+			},
 			Cooldown: -1, Source: srcAddr, SourceMAC: srcMAC, GatewayMAC: gwMAC, SinglePort: true,
 			Tx: func(int) (rawscan.TxConn, error) { return net.Tx(), nil }, Rx: net,
 		})
