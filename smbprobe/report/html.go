@@ -121,38 +121,45 @@ func heatMax(h *[1 << 16]uint32) uint32 {
 	return m
 }
 
-// heatColor maps a count to a colour on a log scale from pale yellow
-// (1 host) to dark red (the largest count); zero is light grey.
-func heatColor(v, maxV uint32) color.RGBA {
-	if v == 0 {
-		return color.RGBA{0xee, 0xee, 0xee, 0xff}
+// heatPalette is grey for zero, then 255 steps from pale yellow (1 host)
+// to dark red (the largest count).
+func heatPalette() color.Palette {
+	p := color.Palette{color.RGBA{0xee, 0xee, 0xee, 0xff}}
+	for i := range 255 {
+		f := float64(i) / 254
+		lerp := func(a, b uint8) uint8 { return uint8(float64(a) + f*(float64(b)-float64(a)) + 0.5) }
+		p = append(p, color.RGBA{lerp(0xfe, 0x99), lerp(0xe0, 0x00), lerp(0x8b, 0x0d), 0xff})
 	}
-	f := 1.0
-	if maxV > 1 {
-		f = math.Log(float64(v)) / math.Log(float64(maxV))
-	}
-	lerp := func(a, b uint8) uint8 { return uint8(float64(a) + f*(float64(b)-float64(a)) + 0.5) }
-	return color.RGBA{lerp(0xfe, 0x99), lerp(0xe0, 0x00), lerp(0x8b, 0x0d), 0xff}
+	return p
 }
 
-// heatPNG draws the per-/16 counts as a 256×256 PNG (row = first octet,
-// column = second octet) and a 256×1 legend, as data: URLs.
+// heatIndex maps a count to its palette index on a log scale: 0 for
+// none, 1 for one host, 255 for maxV.
+func heatIndex(v, maxV uint32) uint8 {
+	switch {
+	case v == 0:
+		return 0
+	case maxV <= 1:
+		return 255
+	}
+	return 1 + uint8(math.Round(254*math.Log(float64(v))/math.Log(float64(maxV))))
+}
+
+// heatPNG draws the per-/16 counts as a 256×256 paletted PNG (row = first
+// octet, column = second octet) and a 255×1 legend, as data: URLs.
 func heatPNG(h *[1 << 16]uint32) (grid, legend template.URL, err error) {
 	if h == nil {
 		h = new([1 << 16]uint32)
 	}
 	m := heatMax(h)
-	img := image.NewRGBA(image.Rect(0, 0, 256, 256))
+	pal := heatPalette()
+	img := image.NewPaletted(image.Rect(0, 0, 256, 256), pal)
 	for i, v := range h {
-		img.SetRGBA(i&0xff, i>>8, heatColor(v, m))
+		img.Pix[i] = heatIndex(v, m) // Pix is row-major, stride 256
 	}
-	leg := image.NewRGBA(image.Rect(0, 0, 256, 1))
-	for x := range 256 {
-		v := uint32(1)
-		if m > 1 {
-			v = uint32(math.Round(math.Pow(float64(m), float64(x)/255)))
-		}
-		leg.SetRGBA(x, 0, heatColor(max(v, 1), max(m, 1)))
+	leg := image.NewPaletted(image.Rect(0, 0, 255, 1), pal)
+	for x := range 255 {
+		leg.Pix[x] = uint8(x + 1)
 	}
 	if grid, err = dataPNG(img); err != nil {
 		return "", "", err
@@ -165,7 +172,7 @@ func heatPNG(h *[1 << 16]uint32) (grid, legend template.URL, err error) {
 // so marking the URL safe for html/template is sound.
 func dataPNG(img image.Image) (template.URL, error) {
 	var b bytes.Buffer
-	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&b, img); err != nil {
+	if err := png.Encode(&b, img); err != nil {
 		return "", err
 	}
 	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(b.Bytes())), nil

@@ -36,7 +36,7 @@ func liveHeap() uint64 {
 // realistic records (clustered /16s, one name in four shared) and hostile
 // ones (every string unique, so every table overflows and evicts).
 func TestStreamBoundedMemory(t *testing.T) {
-	n := 400_000
+	n := 200_000
 	if testing.Short() {
 		n = 100_000
 	}
