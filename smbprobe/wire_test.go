@@ -220,6 +220,25 @@ func TestParseChallenge(t *testing.T) {
 		{"impacket smb2", "impacket-smb2", "smb2-session-setup.bin", false, impacket},
 		{"impacket smb1", "impacket", "smb1-session-setup.bin", true, impacket},
 	}
+	// Published Windows example, MS-NLMP §4.2.4.3 (testdata/spec).
+	t.Run("ms-nlmp 4.2.4.3 example", func(t *testing.T) {
+		b, err := os.ReadFile(filepath.Join("testdata", "spec", "ms-nlmp-4.2.4.3-challenge.bin"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := parseChallenge(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := challenge{Flags: 0xe28a8233, TargetName: "Server", HasVersion: true, Major: 6, Minor: 0, Build: 6000,
+			Revision: 15, NetBIOSComputer: "Server", NetBIOSDomain: "Domain"}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("challenge (-want +got):\n%s", diff)
+		}
+		if n := ntlmResult(got); n.OSVersion != "6.0.6000" || n.OSName != "Windows Vista" {
+			t.Errorf("os %q %q", n.OSVersion, n.OSName)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := resp(t, tt.config, tt.file)
