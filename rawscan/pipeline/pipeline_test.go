@@ -56,6 +56,9 @@ type fakeRun struct {
 	stopAfter uint64      // Stop once this many hits were written
 	out       string      // output path; a temp file if empty
 	ckpt      string
+	onStatus  func(*Pipeline, *Status)
+
+	p *Pipeline // set by run
 }
 
 func (fr *fakeRun) run(t *testing.T) (*Status, []netip.AddrPort) {
@@ -122,11 +125,15 @@ func (fr *fakeRun) run(t *testing.T) (*Status, []netip.AddrPort) {
 			if fr.stopAfter > 0 && st.Written >= fr.stopAfter && !stopped.Swap(true) {
 				p.Stop()
 			}
+			if fr.onStatus != nil {
+				fr.onStatus(p, st)
+			}
 		},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	fr.p = p
 	st, err := p.Run(context.Background())
 	if err != nil {
 		t.Fatalf("Run: %v", err)
