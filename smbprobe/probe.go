@@ -77,7 +77,9 @@ func New(cfg *Config) *Prober {
 		c.Rand = rand.Reader
 	}
 	if c.Dial == nil {
-		d := &net.Dialer{Timeout: c.ConnectTimeout}
+		// No TCP keepalives: a probe lives seconds, and each keepalive
+		// option costs setsockopt calls per connection.
+		d := &net.Dialer{Timeout: c.ConnectTimeout, KeepAlive: -1}
 		c.Dial = d.DialContext
 	}
 	n := c.MaxMessageSize
