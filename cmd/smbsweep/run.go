@@ -64,7 +64,7 @@ func (r *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&r.contact, "contact", "", "how the targets' operators can reach you (e-mail or URL); shown in the banner and the metadata")
 	fs.StringVar(&r.checkpoint, "checkpoint", "", "commit a checkpoint (permutation positions, output offset) to this file every few seconds")
 	fs.DurationVar(&r.checkpointEvery, "checkpoint-interval", pipeline.DefaultCheckpointInterval, "time between checkpoints")
-	fs.BoolVar(&r.resume, "resume", false, "continue the scan of --checkpoint, appending to -o (same targets, ports, seed and shards)")
+	fs.BoolVar(&r.resume, "resume", false, "continue the scan of --checkpoint, appending to -o and skipping hosts it has (same targets, ports and shards); without a checkpoint file, start from the beginning")
 	fs.StringVar(&r.metricsAddr, "metrics-addr", "", "serve Prometheus /metrics on this address, e.g. 127.0.0.1:9445")
 	fs.BoolVar(&r.control, "control", false, "also serve POST /rate, POST /reload and GET /status on --metrics-addr")
 	fs.BoolVar(&r.adaptive, "adaptive", false, "lower the rate on receiver drops or a falling hit rate, recover up to -r")
@@ -127,6 +127,12 @@ func resumeState(sf *scanFlags, rf *runFlags) (*pipeline.Checkpoint, error) {
 	if sf.output == "-" {
 		return nil, usagef("--resume needs -o FILE: the output to continue")
 	}
+	if _, err := os.Stat(rf.checkpoint); errors.Is(err, os.ErrNotExist) {
+		// Nothing to resume (a first start under a restarting
+		// scheduler): start from the beginning, skipping hosts the
+		// output may already have.
+		return nil, nil
+	}
 	ck, err := pipeline.LoadCheckpoint(rf.checkpoint)
 	if err != nil {
 		return nil, err
@@ -175,7 +181,7 @@ func runPipeline(sf *scanFlags, rf *runFlags, targets []string, fs *flag.FlagSet
 	}
 
 	// Output first: a refusal here must not wait for the banner.
-	out, seen, err := openRunOutput(sf.output, ck, stdout)
+	out, seen, err := openRunOutput(sf.output, ck, rf.resume, stdout)
 	if err != nil {
 		return err
 	}
@@ -333,12 +339,13 @@ func runPipeline(sf *scanFlags, rf *runFlags, targets []string, fs *flag.FlagSet
 
 // openRunOutput opens -o: stdout for "-"; a new file, refusing to
 // overwrite a non-empty one; or, on --resume, the existing file for
-// appending, with the hosts it already has.
-func openRunOutput(path string, ck *pipeline.Checkpoint, stdout io.Writer) (io.Writer, *pipeline.Seen, error) {
+// appending, with the hosts it already has (which must include everything
+// the checkpoint ck counted, if there is one).
+func openRunOutput(path string, ck *pipeline.Checkpoint, resume bool, stdout io.Writer) (io.Writer, *pipeline.Seen, error) {
 	if path == "-" {
 		return stdout, nil, nil
 	}
-	if ck == nil {
+	if ck == nil && !resume {
 		if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Size() > 0 {
 			return nil, nil, usagef("-o %s exists and is not empty: pass --resume to continue it, or remove it", path)
 		}
@@ -349,7 +356,7 @@ func openRunOutput(path string, ck *pipeline.Checkpoint, stdout io.Writer) (io.W
 	if err != nil {
 		return nil, nil, err
 	}
-	if size < ck.OutputOffset {
+	if ck != nil && size < ck.OutputOffset {
 		return nil, nil, fmt.Errorf("-o %s has %d bytes but the checkpoint recorded %d: records were lost; resume refused", path, size, ck.OutputOffset)
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
