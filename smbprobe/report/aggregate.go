@@ -149,8 +149,11 @@ func (a *Aggregator) Add(line []byte) error {
 		return nil
 	}
 	var r record
-	if err := json.Unmarshal(line, &r); err != nil {
-		return a.reject(err)
+	if !decodeFast(line, &r) {
+		r = record{} // encoding/json is the reference for all else
+		if err := json.Unmarshal(line, &r); err != nil {
+			return a.reject(err)
+		}
 	}
 	ip, err := netip.ParseAddr(r.IP)
 	if err != nil {
