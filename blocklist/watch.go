@@ -262,7 +262,8 @@ func (w *Watcher) log(format string, args ...any) {
 // It reloads at once on SIGHUP (where the OS has it; the signal is
 // caught only while Run runs) and, every Interval, polls the files; a
 // change is reloaded once the files have looked the same for one more
-// poll, so a file caught mid-write is not published. Editors that replace
+// poll, so a write in progress is normally not published (see Watcher for
+// the limits of this). Editors that replace
 // the file by rename are seen as a change of identity. Reload failures are
 // logged and do not stop Run. Run must not be called twice at once.
 func (w *Watcher) Run(ctx context.Context) error {
