@@ -16,6 +16,7 @@ type Iterator struct {
 	max     uint64   // cap on emitted
 	mul     shoupMul // multiplication by the generator mod the prime
 	n       uint64   // number of targets; elements above n are skipped
+	rng     []uint16 // addrTable.rng
 	delta   []uint32 // addrTable.delta
 	shift   uint     // addrTable.shift
 	set     *blocklist.Set
@@ -47,8 +48,8 @@ func (it *Iterator) Next() (netip.Addr, uint16, bool) {
 			port = it.ports[k]
 		}
 		// addrTable.at, written out so its common case is inlined.
-		if d := it.delta[i>>(it.shift&63)]; d != impure {
-			return addrFromUint32(uint32(i) + d), port, true
+		if k := it.rng[i>>(it.shift&63)]; k != impure {
+			return addrFromUint32(uint32(i) + it.delta[k]), port, true
 		}
 		return it.set.At(i), port, true
 	}
@@ -93,13 +94,13 @@ func (it *Iterator) Fill(dst []netip.AddrPort) int {
 
 		// Look up: independent loads.
 		out := dst[n : n+k]
-		delta, shift := it.delta, it.shift&63
+		rng, delta, shift := it.rng, it.delta, it.shift&63
 		if len(it.ports) == 1 {
 			port := it.ports[0]
 			for j, i := range idx[:len(out)] {
 				var a netip.Addr
-				if d := delta[i>>shift]; d != impure {
-					a = addrFromUint32(uint32(i) + d)
+				if k := rng[i>>shift]; k != impure {
+					a = addrFromUint32(uint32(i) + delta[k])
 				} else {
 					a = it.set.At(i)
 				}
@@ -109,8 +110,8 @@ func (it *Iterator) Fill(dst []netip.AddrPort) int {
 			for j, i := range idx[:len(out)] {
 				ai, pi := it.portDiv.divMod(i)
 				var a netip.Addr
-				if d := delta[ai>>shift]; d != impure {
-					a = addrFromUint32(uint32(ai) + d)
+				if k := rng[ai>>shift]; k != impure {
+					a = addrFromUint32(uint32(ai) + delta[k])
 				} else {
 					a = it.set.At(ai)
 				}

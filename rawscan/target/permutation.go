@@ -233,6 +233,7 @@ func (p *Permutation) Iterator(thread int) *Iterator {
 		max:     sub.max,
 		mul:     newShoupMul(p.gen, p.prime),
 		n:       p.n,
+		rng:     p.addrs.rng,
 		delta:   p.addrs.delta,
 		shift:   uint(p.addrs.shift),
 		set:     p.allowed,
