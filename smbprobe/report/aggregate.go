@@ -74,6 +74,8 @@ type Aggregator struct {
 	per16 [1 << 16]struct{ records, smb uint32 }
 }
 
+var _ io.ReaderFrom = (*Aggregator)(nil)
+
 // New returns an Aggregator configured by cfg (nil means defaults).
 func New(cfg *Config) *Aggregator {
 	if cfg == nil {

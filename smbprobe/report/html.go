@@ -57,7 +57,9 @@ func (v tableView) MaxN() uint64 {
 
 // WriteHTML renders s as one self-contained HTML page: inline CSS, inline
 // SVG bar charts and an inline PNG heat grid, no scripts and no external
-// references. Every string from the input is escaped by html/template.
+// references. Every string from the input is escaped by html/template,
+// after its control and other invisible characters are made visible as Go
+// escapes (as in WriteText).
 func (s *Summary) WriteHTML(w io.Writer) error {
 	t, err := parsePage()
 	if err != nil {
