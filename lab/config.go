@@ -62,7 +62,8 @@ type Config struct {
 	// Loss (fraction 0..1), Delay, Jitter, Reorder (fraction 0..1) and Rate
 	// (bits per second) impair the scanner's link in both directions, with
 	// tc-netem(8)'s meanings. Zero means none. None needs sch_netem (which
-	// this project's CI kernel lacks): Loss is an nftables numgen drop, Rate
+	// this project's CI kernel lacks): Loss is an nftables numgen drop of IPv4
+	// frames (ARP passes), Rate
 	// a tbf qdisc, and Delay, Jitter and Reorder put a forwarding helper
 	// (the wire, in namespace PREFIX+"wire") into the link, which costs
 	// throughput (about 47k frames/s measured; bench/results/lab.md) and

@@ -18,6 +18,9 @@
 //	                      │ ─veth─ PREFIX+"anyip"    (one smbd, a whole /24)
 //	                      │ ─veth─ PREFIX+"hostile"  (Go hostile hosts)
 //
+// With Delay, Jitter or Reorder, a wire namespace (PREFIX+"wire") sits in
+// the scanner's link, eth0 ⇄ w0 [wire] w1 ⇄ scan0, and forwards frames late.
+//
 // Other packages test against a lab through labtest.New, and reach into it
 // with Lab.Do (a locked OS thread inside the scanner namespace, for raw and
 // AF_PACKET sockets), Lab.DialContext (kernel TCP from the scanner

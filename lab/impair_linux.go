@@ -45,15 +45,17 @@ func wired(c *Config) bool { return c.Delay > 0 || c.Jitter > 0 || c.Reorder > 0
 // lossScale is the numgen modulus: loss is drawn in millionths.
 const lossScale = 1000000
 
-// writeLossNFT drops a random fraction of the frames crossing the
+// writeLossNFT drops a random fraction of the IPv4 frames crossing the
 // scanner's link, in both directions, at the internet namespace's end
-// (netdev ingress and egress hooks, nft(8)).
+// (netdev ingress and egress hooks, nft(8)). ARP passes: a lost neighbour
+// resolution fails every connection queued behind it for seconds, which
+// would test the kernel's ARP retry policy rather than the scanner.
 func writeLossNFT(b *strings.Builder, loss float64) {
 	n := int(loss*lossScale + 0.5)
 	fmt.Fprintf(b, "table netdev smbsweep_loss {\n")
 	for _, hook := range []string{"ingress", "egress"} {
 		fmt.Fprintf(b, "\tchain %s {\n\t\ttype filter hook %s device %q priority filter; policy accept;\n", hook, hook, gatewayIf)
-		fmt.Fprintf(b, "\t\tnumgen random mod %d < %d counter drop\n\t}\n", lossScale, n)
+		fmt.Fprintf(b, "\t\tmeta protocol ip numgen random mod %d < %d counter drop\n\t}\n", lossScale, n)
 	}
 	b.WriteString("}\n")
 }

@@ -133,30 +133,41 @@ func TestIntegrationLoss(t *testing.T) {
 	closed := g.Closed[445]
 	const n = 400
 	var mu sync.Mutex
-	refused := 0
+	var refused, timedOut int
+	var other []error
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, 64)
+	sem := make(chan struct{}, 16)
 	for i := range n {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+			// Under the initial SYN retransmission timeout (1 s, RFC 6298
+			// §2.1), so a lost SYN or RST is a timeout, not a retry.
+			ctx, cancel := context.WithTimeout(context.Background(), 900*time.Millisecond)
 			defer cancel()
 			c, err := l.DialContext(ctx, "tcp4", closed[i%len(closed)].String()+":445")
-			if err == nil {
-				c.Close()
-			}
-			if errors.Is(err, syscall.ECONNREFUSED) {
-				mu.Lock()
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case errors.Is(err, syscall.ECONNREFUSED):
 				refused++
-				mu.Unlock()
+			case errors.Is(err, context.DeadlineExceeded):
+				timedOut++
+			case err == nil:
+				c.Close()
+				other = append(other, errors.New("connected to a closed address"))
+			default:
+				other = append(other, err)
 			}
 		})
 	}
 	wg.Wait()
+	if len(other) > 0 {
+		t.Fatalf("%d unexpected dial results, first: %v", len(other), other[0])
+	}
 	// (1-0.3)^2 = 0.49; the standard deviation over 400 tries is 0.025.
 	if f := float64(refused) / n; f < 0.37 || f > 0.61 {
-		t.Errorf("%d of %d connects got their RST (%.2f), want about 0.49", refused, n, f)
+		t.Errorf("%d of %d connects got their RST (%.2f; %d timed out), want about 0.49", refused, n, f, timedOut)
 	}
 	if st := l.Status(); !strings.Contains(st.Impairment, "loss 30%") {
 		t.Errorf("Impairment = %q", st.Impairment)
