@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/smbsweep/smbsweep/rawscan"
 	"github.com/smbsweep/smbsweep/rawscan/rawscantest"
@@ -76,7 +77,7 @@ func BenchmarkScanFake(b *testing.B) {
 			Targets: func(i int) rawscan.Targets {
 				return &rangeTargets{base: labBase, next: 0, stride: 1, end: 1 << 16, port: 445}
 			},
-			Cooldown: -1, Source: srcAddr, SourceMAC: srcMAC, GatewayMAC: gwMAC, SinglePort: true,
+			Cooldown: 20 * time.Millisecond, Source: srcAddr, SourceMAC: srcMAC, GatewayMAC: gwMAC, SinglePort: true,
 			Tx: func(int) (rawscan.TxConn, error) { return net.Tx(), nil }, Rx: net,
 		})
 		if err != nil {

@@ -67,18 +67,6 @@ measure() {
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
-run() { # run LABEL THREADS CMD...
-	local label=$1 threads=$2; shift 2
-	local pps=() cpu=() rss=()
-	for _ in $(seq "$REPEATS"); do
-		read -r a b c < <(measure "$@")
-		pps+=("$a"); cpu+=("$b"); rss+=("$c")
-	done
-	printf "| %-34s | %d | %9s | %6s | %7s | %s |\n" "$label" "$threads" \
-		"$(printf '%s\n' "${pps[@]}" | median)" "$(printf '%s\n' "${cpu[@]}" | median)" \
-		"$(printf '%s\n' "${rss[@]}" | median)" "${pps[*]}"
-}
-
 smb() { # smb THREADS TX
 	echo "$WORK/smbsweep" scan --yes -q --allow-reserved -i sink1 -S $SRC_IP --source-mac $SRC_MAC -G $DST_MAC \
 		-r 0 -T "$1" --tx "$2" -p 1-1000 -c 0 -o /dev/null $TARGETS
@@ -87,19 +75,35 @@ smb() { # smb THREADS TX
 echo "# side by side: $(date -u +%Y-%m-%dT%H:%MZ), $(go version | cut -d' ' -f3-4), $(lscpu | sed -n 's/Model name: *//p'), $(nproc) cores, kernel $(uname -r)"
 echo "# $(zmap --version 2>&1 | head -1); $(masscan --version 2>&1 | grep -o 'version [0-9.]*' | head -1 | sed 's/^/masscan /'); window ${WINDOW}s after ${WARMUP}s warm-up, $REPEATS repeats, medians"
 echo
-echo "| sender                             | T | pps (median) | CPU µs/pkt | RSS KiB | pps runs |"
-echo "|------------------------------------|---|-----------|--------|---------|----------|"
+# Configurations, measured round-robin (one run of each per repeat) so
+# that load from other processes on the machine spreads over all of them.
+LABELS=() THREADS=() CMDS=()
+add() { LABELS+=("$1"); THREADS+=("$2"); CMDS+=("$3"); }
 for T in 1 2; do
-	run "bare C sendmmsg+bypass" $T "$WORK/ceiling" mmsg $T 60 sink1 $DST_MAC
-	run "bare C TX ring+bypass" $T "$WORK/ceiling" ring $T 60 sink1 $DST_MAC
-	# shellcheck disable=SC2046
-	run "smbsweep sendmmsg+bypass" $T $(smb $T sendmmsg)
-	# shellcheck disable=SC2046
-	run "smbsweep TX ring+bypass" $T $(smb $T ring)
-	run "zmap" $T zmap -q -i sink1 -S $SRC_IP --source-mac=$SRC_MAC -G $DST_MAC -M tcp_synscan -p 445 \
-		-r 0 -T $T -P 200 -b "$WORK/empty.conf" -o /dev/null --disable-syslog $TARGETS
-	if [ "$T" = 1 ]; then
-		run "masscan" 1 masscan -e sink1 --adapter-ip $SRC_IP --adapter-mac $SRC_MAC --router-mac $DST_MAC \
-			-p1-65535 --rate 100000000 --wait 0 -oL /dev/null $TARGETS
-	fi
+	add "bare C sendmmsg+bypass" $T "$WORK/ceiling mmsg $T 60 sink1 $DST_MAC"
+	add "bare C TX ring+bypass" $T "$WORK/ceiling ring $T 60 sink1 $DST_MAC"
+	add "smbsweep sendmmsg+bypass" $T "$(smb $T sendmmsg)"
+	add "smbsweep TX ring+bypass" $T "$(smb $T ring)"
+	add "zmap 2.1.1" $T "zmap -q -i sink1 -S $SRC_IP --source-mac=$SRC_MAC -G $DST_MAC -M tcp_synscan -p 445 -r 0 -T $T -P 200 -b $WORK/empty.conf -o /dev/null --disable-syslog $TARGETS"
 done
+add "masscan 1.3.2" 1 "masscan -e sink1 --adapter-ip $SRC_IP --adapter-mac $SRC_MAC --router-mac $DST_MAC -p1-65535 --rate 100000000 --wait 0 -oL /dev/null $TARGETS"
+
+declare -A PPS CPU RSS
+for rep in $(seq "$REPEATS"); do
+	for i in "${!CMDS[@]}"; do
+		# shellcheck disable=SC2086
+		read -r a b c < <(measure ${CMDS[$i]})
+		PPS[$i]+="$a "; CPU[$i]+="$b "; RSS[$i]+="$c "
+	done
+	echo "# repeat $rep done, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+done
+
+echo "| sender                             | T | pps (median) | CPU µs/pkt | RSS KiB | pps of each run |"
+echo "|------------------------------------|---|-----------|--------|---------|----------|"
+for i in "${!CMDS[@]}"; do
+	printf "| %-34s | %d | %9s | %6s | %7s | %s|\n" "${LABELS[$i]}" "${THREADS[$i]}" \
+		"$(printf '%s\n' ${PPS[$i]} | median)" "$(printf '%s\n' ${CPU[$i]} | median)" \
+		"$(printf '%s\n' ${RSS[$i]} | median)" "${PPS[$i]}"
+done
+echo
+echo "# load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
