@@ -61,13 +61,13 @@ type Config struct {
 
 	// Loss (fraction 0..1), Delay, Jitter, Reorder (fraction 0..1) and Rate
 	// (bits per second) impair the scanner's link in both directions, with
-	// tc-netem(8)'s meanings. Zero means none. None needs sch_netem (which
-	// this project's CI kernel lacks): Loss is an nftables numgen drop of IPv4
-	// frames (ARP passes), Rate
-	// a tbf qdisc, and Delay, Jitter and Reorder put a forwarding helper
-	// (the wire, in namespace PREFIX+"wire") into the link, which costs
-	// throughput (about 47k frames/s measured; bench/results/lab.md) and
-	// needs ethtool.
+	// tc-netem(8)'s meanings. Zero means none. None needs sch_netem, which
+	// this project's CI kernel lacks:
+	//   - Loss is an nftables numgen drop of IPv4 frames (ARP passes);
+	//   - Rate is a tbf qdisc;
+	//   - Delay, Jitter and Reorder put a forwarding helper (the wire, in
+	//     namespace PREFIX+"wire") into the link. It needs ethtool and
+	//     forwards about 47k frames/s (bench/results/lab.md).
 	Loss    float64
 	Delay   time.Duration
 	Jitter  time.Duration
