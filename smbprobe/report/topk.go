@@ -32,13 +32,18 @@ type Count struct {
 // taken, replaces the value with the smallest count and inherits that count
 // as its error. Every value whose true count exceeds total/max is in the
 // table, and each slot's count overestimates its value's by at most its
-// error. The slots are a min-heap on count, so an eviction is O(log max).
+// error.
+//
+// Slots stay where they are; a min-heap of slot numbers orders them by
+// count, so an eviction is O(log max) with two map operations, and
+// re-ordering the heap never touches the map.
 //
 // A topK is not safe for concurrent use.
 type topK struct {
 	max     int
-	idx     map[string]int // value → position in heap
-	heap    []slot
+	idx     map[string]int32 // value → slot
+	slots   []slot
+	heap    []int32 // slot numbers, a min-heap on count
 	total   uint64
 	evicted uint64 // how many evictions happened
 }
@@ -46,10 +51,11 @@ type topK struct {
 type slot struct {
 	key        string
 	count, err uint64
+	pos        int32 // in heap
 }
 
 func newTopK(max int) *topK {
-	return &topK{max: max, idx: make(map[string]int)}
+	return &topK{max: max, idx: make(map[string]int32)}
 }
 
 // add counts one occurrence of key.
@@ -57,24 +63,30 @@ func (t *topK) add(key string) {
 	key = clip(key)
 	t.total++
 	if i, ok := t.idx[key]; ok {
-		t.heap[i].count++
-		t.down(i)
+		t.slots[i].count++
+		t.down(int(t.slots[i].pos))
 		return
 	}
-	if len(t.heap) < t.max {
-		t.heap = append(t.heap, slot{key: key, count: 1})
-		t.idx[key] = len(t.heap) - 1
-		t.up(len(t.heap) - 1)
+	if len(t.slots) < t.max {
+		id := int32(len(t.slots))
+		t.slots = append(t.slots, slot{key: key, count: 1, pos: id})
+		t.heap = append(t.heap, id)
+		t.idx[key] = id
+		t.up(int(id))
 		return
 	}
-	m := &t.heap[0]
+	id := t.heap[0]
+	m := &t.slots[id]
 	delete(t.idx, m.key)
 	t.evicted++
 	m.key, m.err = key, m.count
 	m.count++
-	t.idx[key] = 0
+	t.idx[key] = id
 	t.down(0)
 }
+
+// min is the smallest count in the table.
+func (t *topK) min() uint64 { return t.slots[t.heap[0]].count }
 
 // top returns the n most frequent values, most frequent first (ties by
 // value), and how many counted records are not in them. Rows are ordered
@@ -83,15 +95,15 @@ func (t *topK) add(key string) {
 // count in the table could be noise from evictions, so it is left in
 // other.
 func (t *topK) top(n int) (top []Count, other uint64) {
-	s := slices.Clone(t.heap)
+	s := slices.Clone(t.slots)
 	slices.SortFunc(s, func(a, b slot) int {
 		if c := cmp.Compare(b.count-b.err, a.count-a.err); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.key, b.key)
 	})
-	if t.evicted > 0 && len(t.heap) > 0 {
-		floor := t.heap[0].count
+	if t.evicted > 0 && len(t.slots) > 0 {
+		floor := t.min()
 		s = slices.DeleteFunc(s, func(e slot) bool { return e.count-e.err <= floor })
 	}
 	if n >= 0 && len(s) > n {
@@ -105,12 +117,12 @@ func (t *topK) top(n int) (top []Count, other uint64) {
 	return top, other
 }
 
-func (t *topK) less(i, j int) bool { return t.heap[i].count < t.heap[j].count }
+func (t *topK) less(i, j int) bool { return t.slots[t.heap[i]].count < t.slots[t.heap[j]].count }
 
 func (t *topK) swap(i, j int) {
 	t.heap[i], t.heap[j] = t.heap[j], t.heap[i]
-	t.idx[t.heap[i].key] = i
-	t.idx[t.heap[j].key] = j
+	t.slots[t.heap[i]].pos = int32(i)
+	t.slots[t.heap[j]].pos = int32(j)
 }
 
 func (t *topK) up(i int) {

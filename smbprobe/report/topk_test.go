@@ -78,7 +78,7 @@ func TestTopKGuarantees(t *testing.T) {
 			ref[v]++
 		}
 		var sum uint64
-		for _, s := range k.heap {
+		for _, s := range k.slots {
 			sum += s.count
 			if tr := ref[s.key]; tr < s.count-s.err || tr > s.count {
 				t.Fatalf("seed %d: %s: true count %d outside [%d, %d]", seed, s.key, tr, s.count-s.err, s.count)
@@ -103,13 +103,19 @@ func TestTopKGuarantees(t *testing.T) {
 		if shown+other != total {
 			t.Fatalf("seed %d: rows %d + other %d != total %d", seed, shown, other, total)
 		}
-		for i := range len(k.heap) { // the heap invariant and the index agree
-			if l := 2*i + 1; l < len(k.heap) && k.heap[l].count < k.heap[i].count {
+		for i := range len(k.heap) { // the heap invariant, positions and index agree
+			if l := 2*i + 1; l < len(k.heap) && k.slots[k.heap[l]].count < k.slots[k.heap[i]].count {
 				t.Fatalf("seed %d: heap order broken at %d", seed, i)
 			}
-			if k.idx[k.heap[i].key] != i {
-				t.Fatalf("seed %d: index of %s is %d, at %d", seed, k.heap[i].key, k.idx[k.heap[i].key], i)
+			if p := k.slots[k.heap[i]].pos; int(p) != i {
+				t.Fatalf("seed %d: slot %d records position %d, is at %d", seed, k.heap[i], p, i)
 			}
+			if id := k.idx[k.slots[k.heap[i]].key]; id != k.heap[i] {
+				t.Fatalf("seed %d: index of %s is %d, want %d", seed, k.slots[k.heap[i]].key, id, k.heap[i])
+			}
+		}
+		if len(k.idx) != len(k.slots) {
+			t.Fatalf("seed %d: %d indexed, %d slots", seed, len(k.idx), len(k.slots))
 		}
 	}
 }
