@@ -51,6 +51,13 @@ func prefixTargets(p netip.Prefix, i, senders int) rawscan.Targets {
 // by lab.Do on a thread inside the lab's scanner namespace.
 func labScan(t *testing.T, l *lab.Lab, o labScanOpts) labOutcome {
 	t.Helper()
+	return labScanResults(t, l, o, nil)
+}
+
+// labScanResults is labScan that also appends every result to *all when
+// all is not nil.
+func labScanResults(t *testing.T, l *lab.Lab, o labScanOpts, all *[]rawscan.Result) labOutcome {
+	t.Helper()
 	st := l.Status()
 	gt, err := l.GroundTruth()
 	if err != nil {
@@ -122,6 +129,9 @@ func labScan(t *testing.T, l *lab.Lab, o labScanOpts) labOutcome {
 	}
 	wg.Wait()
 	stats := s.Stats()
+	if all != nil {
+		*all = res
+	}
 	return labOutcome{found: found(res), stats: stats, dur: stats.SendEnd.Sub(start)}
 }
 
@@ -417,5 +427,37 @@ func BenchmarkIntegrationSink(b *testing.B) {
 			b.ReportMetric(float64(wire)/d, "wire-pps")
 			b.ReportMetric(float64(st.Sent-wire), "lost")
 		})
+	}
+}
+
+func TestIntegrationFlagsLabSynProxy(t *testing.T) {
+	l := labtest.New(t, &lab.Config{Seed: 8, Hostile: true})
+	var proxy netip.Prefix
+	for _, h := range l.Status().Hostile {
+		if h.Prefix.IsValid() && h.Prefix.Bits() == 24 {
+			proxy = h.Prefix
+		}
+	}
+	if !proxy.IsValid() {
+		t.Fatalf("lab status lists no SYN-proxy /24: %+v", l.Status().Hostile)
+	}
+	var res []rawscan.Result
+	o := labScanOpts{rate: 100_000}
+	got := labScanResults(t, l, o, &res)
+	flagged := 0
+	for _, r := range res {
+		f := r.Flags&rawscan.FlagSuspectProxy != 0
+		if f && !proxy.Contains(r.Addr) {
+			t.Fatalf("%v outside the SYN-proxy range flagged", r.Addr)
+		}
+		if f {
+			flagged++
+		}
+	}
+	if flagged < 256-64-2 {
+		t.Fatalf("%d answers from the SYN-proxy /24 flagged, want ≥ %d", flagged, 256-64-2)
+	}
+	if diff := cmp.Diff([]netip.Prefix{proxy}, got.stats.SuspectNets, cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); diff != "" {
+		t.Fatalf("suspect networks (-want +got):\n%s", diff)
 	}
 }
