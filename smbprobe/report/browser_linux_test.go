@@ -15,8 +15,8 @@ import (
 	"time"
 )
 
-// chromiumPath is Debian's chromium (package "chromium"; .ci/run installs
-// it with --no-install-recommends).
+// chromiumPath is Debian's chromium: apt-get install --no-install-recommends
+// chromium fonts-dejavu-core.
 const chromiumPath = "/usr/bin/chromium"
 
 var screenshot = flag.String("screenshot", "", "also save TestReportRendersInChromium's screenshot to this path (docs/report.png)")
@@ -44,7 +44,7 @@ func chromium(t *testing.T, page string, args ...string) (stdout, stderr string)
 	defer cancel()
 	argv := append(isolate[1:], chromiumPath,
 		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
 		"--user-data-dir="+t.TempDir(), "--enable-logging=stderr", "--v=0")
 	argv = append(argv, args...)
 	argv = append(argv, "file://"+page)
