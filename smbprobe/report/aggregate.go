@@ -18,9 +18,9 @@ const (
 	DefaultMaxValues = 4096
 )
 
-// MaxLineLen is the longest input line accepted, in bytes. A longer line
-// is skipped and counted as malformed. (A full smbprobe.Result with NTLM,
-// contexts and shares is a few kilobytes.)
+// MaxLineLen is the longest input line accepted, in bytes, counting its
+// newline. A longer line is skipped and counted as malformed. (A full
+// smbprobe.Result with NTLM, contexts and shares is a few kilobytes.)
 const MaxLineLen = 1 << 20
 
 // maxMalformedListed bounds how many malformed lines are listed by number.
