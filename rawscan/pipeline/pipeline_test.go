@@ -61,7 +61,7 @@ type fakeRun struct {
 	p *Pipeline // set by run
 }
 
-func (fr *fakeRun) run(t *testing.T) (*Status, []netip.AddrPort) {
+func (fr *fakeRun) run(t testing.TB) (*Status, []netip.AddrPort) {
 	t.Helper()
 	dir := t.TempDir()
 	if fr.out == "" {
@@ -150,7 +150,7 @@ func (fr *fakeRun) run(t *testing.T) (*Status, []netip.AddrPort) {
 	return st, hosts
 }
 
-func (fr *fakeRun) perm(t *testing.T) *target.Permutation {
+func (fr *fakeRun) perm(t testing.TB) *target.Permutation {
 	t.Helper()
 	cfg := &target.Config{Allowed: blocklist.FromPrefixes(testRange), Seed: 7, Threads: max(fr.threads, 1)}
 	if fr.resume != nil {
