@@ -14,7 +14,7 @@ out = sys.argv[1]
 status = json.load(open(os.path.join(out, "status.json")))
 truth = {s["address"]: s for s in status["servers"] if s["port"] == 445 and not s.get("prefix")}
 sets = {n: [l.strip() for l in open(os.path.join(out, n + ".txt")) if l.strip()] for n in ("anyip", "matrix")}
-tools = ["smbsweep", "smbsweep-shares", "zgrab2", "nmap"]
+tools = ["smbsweep", "smbsweep-w64", "smbsweep-shares", "zgrab2", "nmap"]
 
 
 def times(tool, s):
@@ -35,7 +35,9 @@ def facts_smbsweep(path):
         res[r["ip"]] = {
             "ok": r["status"] == "success",
             "smb1": (smb.get("smb1") or {}).get("enabled"),
-            "signreq": (smb.get("signing") or {}).get("required", False) if smb.get("dialect") else None,
+            # SMB2 signing policy; an SMB1-only server's comes from SMB1.
+            "signreq": (smb.get("signing") if smb.get("dialect") else (smb.get("smb1") or {}).get("signing") or None) and
+                       (smb.get("signing") if smb.get("dialect") else smb["smb1"]["signing"]).get("required", False),
             "311": smb.get("dialect") == "3.1.1",
             "guest": ("public" in (g.get("shares") or [])) if g is not None else None,
             "enc": g.get("encryption_required") if g is not None else None,
@@ -76,8 +78,8 @@ def facts_nmap(path):
         res[ip] = {
             "ok": bool(txt),
             "smb1": ("NT LM 0.12" in protos) if protos else None,
-            "signreq": ("and required" in sec2) if sec2 else None,
-            "311": ("3:1:1" in protos or "3.1.1" in protos) if protos else None,
+            "signreq": ("and required" in sec2) if sec2 else (("message_signing: required" in sec1) if sec1 else None),
+            "311": ("311" in [l.strip() for l in protos.splitlines()]) if protos else None,
             # smb-security-mode reports the account it used; "guest" means a
             # guest session was accepted (over SMB1 only).
             "guest": ("account_used: guest" in sec1) if sec1 else None,
@@ -86,8 +88,8 @@ def facts_nmap(path):
     return res
 
 
-parse = {"smbsweep": facts_smbsweep, "smbsweep-shares": facts_smbsweep, "zgrab2": facts_zgrab2, "nmap": facts_nmap}
-suffix = {"smbsweep": "out", "smbsweep-shares": "out", "zgrab2": "out", "nmap": "out"}
+parse = {"smbsweep": facts_smbsweep, "smbsweep-w64": facts_smbsweep, "smbsweep-shares": facts_smbsweep, "zgrab2": facts_zgrab2, "nmap": facts_nmap}
+suffix = {"smbsweep": "out", "smbsweep-w64": "out", "smbsweep-shares": "out", "zgrab2": "out", "nmap": "out"}
 
 print("## Speed (median of %d repeats)\n" % max(len(times("smbsweep", "anyip")), 1))
 print("| tool | set | hosts | wall s | hosts/s | client CPU ms/host | peak RSS MiB | hosts answered |")
