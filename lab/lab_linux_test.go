@@ -23,7 +23,9 @@ import (
 )
 
 // rootSnapshot is what the root namespace looks like: every interface,
-// address and route (all tables). The lab must never change it.
+// address and route (all tables), and the sysctls the lab sets in its own
+// namespaces. The lab must never change it. (The test's goroutines are
+// never on a thread inside a lab namespace: Do discards its threads.)
 func rootSnapshot(t *testing.T) []string {
 	t.Helper()
 	var out []string
@@ -57,6 +59,14 @@ func rootSnapshot(t *testing.T) []string {
 			}
 			out = append(out, args[1]+": "+strings.Join(key, " "))
 		}
+	}
+	// The sysctls the lab sets inside its namespaces.
+	for _, k := range []string{"net/ipv4/ip_forward", "net/ipv4/icmp_ratelimit", "net/ipv4/conf/all/rp_filter", "net/ipv6/conf/all/disable_ipv6", "net/core/somaxconn"} {
+		b, err := os.ReadFile("/proc/sys/" + k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, "sysctl: "+k+"="+strings.TrimSpace(string(b)))
 	}
 	slices.Sort(out)
 	return out
