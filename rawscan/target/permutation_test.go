@@ -339,3 +339,69 @@ func TestNextDoesNotAllocate(t *testing.T) {
 		t.Fatalf("Next allocates %v times per call, want 0", n)
 	}
 }
+
+// TestFillMatchesNext checks that Fill, in batches of any size and mixed
+// with Next, yields exactly Next's sequence.
+func TestFillMatchesNext(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(26, 27))
+	for i := range 60 {
+		ref := randomRefSet(r, 6, 12)
+		if len(ref.members) == 0 {
+			continue
+		}
+		cfg := Config{
+			Allowed:    ref.allowed,
+			Ports:      [][]uint16{{445}, {445, 139, 80}}[i%2],
+			Seed:       r.Uint64(),
+			Threads:    1 + r.IntN(3),
+			MaxTargets: []uint64{0, r.Uint64N(uint64(len(ref.members)) + 1)}[i%2],
+		}
+		p, err := New(&cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for th := range p.Threads() {
+			want := drain(p.Iterator(th))
+			var got []tgt
+			it := p.Iterator(th)
+			buf := make([]netip.AddrPort, 1+r.IntN(3*fillChunk))
+			for {
+				if r.IntN(4) == 0 {
+					a, port, ok := it.Next()
+					if !ok {
+						break
+					}
+					got = append(got, tgt{a, port})
+					continue
+				}
+				k := it.Fill(buf[:1+r.IntN(len(buf))])
+				if k == 0 {
+					break
+				}
+				for _, ap := range buf[:k] {
+					got = append(got, tgt{ap.Addr(), ap.Port()})
+				}
+			}
+			if !slices.Equal(want, got) {
+				t.Fatalf("case %d thread %d: Fill/Next mix differs from Next (-want +got):\n%s", i, th, cmp.Diff(want, got, addrComparer))
+			}
+			if k := it.Fill(buf); k != 0 {
+				t.Fatalf("Fill after the end returned %d targets", k)
+			}
+		}
+	}
+}
+
+func TestFillDoesNotAllocate(t *testing.T) {
+	allowed := blocklist.All().Subtract(blocklist.Reserved())
+	p, err := New(&Config{Allowed: allowed, Ports: []uint16{445, 139}, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := p.Iterator(0)
+	buf := make([]netip.AddrPort, 64)
+	if n := testing.AllocsPerRun(1000, func() { it.Fill(buf) }); n != 0 {
+		t.Fatalf("Fill allocates %v times per call, want 0", n)
+	}
+}
