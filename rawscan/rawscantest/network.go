@@ -6,6 +6,15 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+
+	"github.com/smbsweep/smbsweep/rawscan"
+)
+
+// The fake sits at rawscan's connection seams.
+var (
+	_ rawscan.RxConn = (*Network)(nil)
+	_ rawscan.TxConn = (*Network)(nil)
+	_ rawscan.TxConn = (*Tx)(nil)
 )
 
 // Behavior is how a simulated host answers a SYN.
