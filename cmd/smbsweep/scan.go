@@ -414,9 +414,12 @@ func liveScan(ctx context.Context, p *scanPlan, stdout, stderr io.Writer) error 
 		return err
 	}
 
-	fmt.Fprintf(stderr, "smbsweep scan: %d targets (seed %d, shard %d/%d) on %s from %v via %v (%s), rate %s, %d senders (%s), %d probes, cooldown %gs\n",
-		p.perm.Count(), p.tp.Config.Seed, p.tp.Config.Shard, p.tp.Config.Shards, rt.Interface, rt.Source, rt.GatewayMAC, rt.GatewayFrom,
-		rateString(p.rate), p.tp.Config.Threads, p.f.tx, p.f.probes, p.f.cooldown)
+	if !p.f.quiet || !p.f.yes {
+		// The banner is what the pause is for; -q --yes drops both.
+		fmt.Fprintf(stderr, "smbsweep scan: %d targets (seed %d, shard %d/%d) on %s from %v via %v (%s), rate %s, %d senders (%s), %d probes, cooldown %gs\n",
+			p.perm.Count(), p.tp.Config.Seed, p.tp.Config.Shard, p.tp.Config.Shards, rt.Interface, rt.Source, rt.GatewayMAC, rt.GatewayFrom,
+			rateString(p.rate), p.tp.Config.Threads, p.f.tx, p.f.probes, p.f.cooldown)
+	}
 	if !p.f.yes {
 		fmt.Fprintf(stderr, "smbsweep scan: starting in 5 s; Ctrl-C aborts (--yes skips this pause)\n")
 		select {
