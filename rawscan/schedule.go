@@ -17,11 +17,22 @@ type OptOut interface {
 	Contains(netip.Addr) bool
 }
 
-// slot is one target waiting in the retry ring.
+// slot is one target waiting in the retry ring: 8 bytes, since the ring
+// holds (probes−1) × rate × spacing of them (48 MiB for two probes at
+// 6 Mpps per sender).
 type slot struct {
-	addr  netip.Addr
+	addr  uint32 // IPv4, big-endian value
 	port  uint16
 	valid bool
+}
+
+func slotOf(a netip.Addr, port uint16) slot {
+	b := a.As4()
+	return slot{addr: uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]), port: port, valid: true}
+}
+
+func (s slot) ip() netip.Addr {
+	return netip.AddrFrom4([4]byte{byte(s.addr >> 24), byte(s.addr >> 16), byte(s.addr >> 8), byte(s.addr)})
 }
 
 // A schedule turns one sender's targets into probes, spacing the probes to
@@ -110,10 +121,11 @@ func (s *schedule) runStep() {
 				if k == s.probes-1 {
 					sl.valid = false // last probe: the slot is free
 				}
-				if s.optOut != nil && s.optOut.Contains(sl.addr) {
+				a := sl.ip()
+				if s.optOut != nil && s.optOut.Contains(a) {
 					continue
 				}
-				s.out[s.nout] = probe{addr: sl.addr, port: sl.port, k: uint32(k)}
+				s.out[s.nout] = probe{addr: a, port: sl.port, k: uint32(k)}
 				s.nout++
 			}
 		}
@@ -126,7 +138,7 @@ func (s *schedule) runStep() {
 		s.ring[i%len(s.ring)] = cur
 	}
 	if cur.valid {
-		s.out[s.nout] = probe{addr: cur.addr, port: cur.port}
+		s.out[s.nout] = probe{addr: cur.ip(), port: cur.port}
 		s.nout++
 	}
 }
@@ -148,7 +160,7 @@ func (s *schedule) draw() slot {
 		}
 		s.quota--
 		s.drawn++
-		return slot{addr: a, port: port, valid: true}
+		return slotOf(a, port)
 	}
 	s.drained = true
 	s.drainLeft = len(s.ring)
