@@ -83,6 +83,12 @@ func CheckCapabilities(need ...Capability) error {
 	if err != nil {
 		exe = os.Args[0]
 	}
+	return capabilityError(miss, exe)
+}
+
+// capabilityError says which capabilities are missing and how to grant
+// them to the binary at exe.
+func capabilityError(miss []Capability, exe string) error {
 	names := make([]string, len(miss))
 	for i, c := range miss {
 		names[i] = c.String()

@@ -34,3 +34,11 @@ func TestParseCapEffAndMissing(t *testing.T) {
 		})
 	}
 }
+
+func TestCapabilityError(t *testing.T) {
+	got := capabilityError([]Capability{CapNetRaw}, "/usr/local/bin/smbsweep").Error()
+	want := "rawscan: missing CAP_NET_RAW in the effective capability set (needed for raw AF_PACKET sockets); run as root or grant it once with: sudo setcap cap_net_raw,cap_net_admin+ep /usr/local/bin/smbsweep"
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("message (-want +got):\n%s", diff)
+	}
+}

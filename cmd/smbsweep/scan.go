@@ -180,6 +180,9 @@ func planScan(f *scanFlags, targets []string) (*scanPlan, error) {
 	if f.format != "json" && f.format != "csv" {
 		return nil, usagef("-O: unknown output format %q (json or csv)", f.format)
 	}
+	if f.set["dry-run-frames"] && !f.dryRun {
+		return nil, usagef("--dry-run-frames without --dry-run")
+	}
 	if f.tx != "ring" && f.tx != "sendmmsg" {
 		return nil, usagef("--tx: unknown back end %q (ring or sendmmsg)", f.tx)
 	}

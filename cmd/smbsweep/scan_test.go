@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -42,6 +43,17 @@ func TestScanUsageErrors(t *testing.T) {
 		{"shard out of range", []string{"--shards", "2", "--shard", "2", "--seed", "1", "1.2.3.4"}, "--shard"},
 		{"negative cooldown", []string{"-c", "-1", "1.2.3.4"}, "must not be negative"},
 	}
+	// A case that needs the absence of --dry-run goes through planScan
+	// only: runScan would go on to open sockets if the check regressed.
+	t.Run("dry-run frames without dry run", func(t *testing.T) {
+		f, targets, err := parseScanArgs([]string{"--dry-run-frames", "3", "1.2.3.4"}, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := planScan(f, targets); err == nil || !strings.Contains(err.Error(), "--dry-run-frames without --dry-run") {
+			t.Fatalf("planScan error %v", err)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
