@@ -59,7 +59,7 @@ demo:
 	@./.ci/demo.sh
 
 lint: vet
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 lab-deps:
 	@./.ci/deps.sh lab
