@@ -1,10 +1,13 @@
 package report
 
 import (
+	"flag"
 	"io"
 	"math/rand/v2"
+	"os"
 	"strconv"
 	"strings"
+	"testing"
 )
 
 // synthProfiles are success records after real captures
@@ -197,4 +200,31 @@ func (r *synthReader) nextHostile(b []byte) []byte {
 	b = append(b, `"]}},"flags":["F-`...)
 	b = append(b, id...)
 	return append(b, "\"]}\n"...)
+}
+
+var (
+	synthOut = flag.String("synth", "", "TestWriteSynthetic writes synthetic records to this path (a file or a FIFO)")
+	synthN   = flag.Int("synth.n", 1_000_000, "how many records TestWriteSynthetic writes")
+)
+
+// TestWriteSynthetic is a tool, not a test: with -synth PATH it writes
+// -synth.n synthetic records there, to feed 'smbsweep report' through a
+// FIFO (bench/results/report.md):
+//
+//	mkfifo /tmp/synth && smbsweep report -o /tmp/r.html - < /tmp/synth &
+//	go test -run TestWriteSynthetic ./smbprobe/report -args -synth /tmp/synth -synth.n 10000000
+func TestWriteSynthetic(t *testing.T) {
+	if *synthOut == "" {
+		t.Skip("a tool: run with -synth PATH")
+	}
+	f, err := os.OpenFile(*synthOut, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(f, newSynthReader(*synthN, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
