@@ -63,6 +63,8 @@ type Aggregator struct {
 	status, dialects, ciphers, builds, nativeOS, samba *topK
 	domains, computers, shares, flags                  *topK
 	ports                                              map[uint16]uint64
+	osNames                                            map[string]string // os_version → os_name, at most maxValues
+	maxValues                                          int
 
 	smbHosts, smb1Checked, smb1Enabled, smb1Only, sambaHidden uint64
 	smb2Signing                                               uint64
@@ -81,7 +83,7 @@ func New(cfg *Config) *Aggregator {
 	if cfg == nil {
 		cfg = &Config{}
 	}
-	a := &Aggregator{top: cfg.Top, logf: cfg.Logf, ports: make(map[uint16]uint64)}
+	a := &Aggregator{top: cfg.Top, logf: cfg.Logf, ports: make(map[uint16]uint64), osNames: make(map[string]string)}
 	if a.top <= 0 {
 		a.top = DefaultTop
 	}
@@ -89,6 +91,7 @@ func New(cfg *Config) *Aggregator {
 	if max <= 0 {
 		max = DefaultMaxValues
 	}
+	a.maxValues = max
 	for _, t := range []**topK{&a.status, &a.dialects, &a.ciphers, &a.builds, &a.nativeOS,
 		&a.samba, &a.domains, &a.computers, &a.shares, &a.flags} {
 		*t = newTopK(max)
@@ -284,6 +287,9 @@ func (a *Aggregator) count(ip netip.Addr, r *record) {
 	if n := s.ntlm(); n != nil {
 		if n.OSVersion != "" {
 			a.builds.add(n.OSVersion)
+			if _, ok := a.osNames[n.OSVersion]; !ok && n.OSName != "" && len(a.osNames) < a.maxValues {
+				a.osNames[clip(n.OSVersion)] = clip(n.OSName)
+			}
 		}
 		if n.NetBIOSDomain != "" {
 			a.domains.add(n.NetBIOSDomain)

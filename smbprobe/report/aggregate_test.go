@@ -87,11 +87,13 @@ func TestAggregate(t *testing.T) {
 			want: rows("(no encryption context)", 1, "aes-128-gcm", 1, "aes-256-gcm", 1),
 		},
 		{
-			name: "OS builds named, SMB1's NTLM as fallback",
-			in:   []string{recSamba, recWin, recImpacket, `{"ip":"198.18.0.8","status":"success","smb":{"dialect":"3.1.1","ntlm":{"os_version":"10.0.30000"}}}`, `{"ip":"198.18.0.9","status":"success","smb":{"dialect":"3.1.1","ntlm":{"os_version":"7.7.7"}}}`},
-			got:  func(s *Summary) any { return s.OSBuilds.Rows },
+			name: "OS builds named (os_name, else the table), SMB1's NTLM as fallback",
+			in: []string{recSamba, recWin, recImpacket, `{"ip":"198.18.0.8","status":"success","smb":{"dialect":"3.1.1","ntlm":{"os_version":"10.0.30000"}}}`, `{"ip":"198.18.0.9","status":"success","smb":{"dialect":"3.1.1","ntlm":{"os_version":"7.7.7"}}}`,
+				`{"ip":"198.18.0.10","status":"success","smb":{"dialect":"3.1.1","ntlm":{"os_version":"10.0.26200","os_name":"Windows 11 25H2"}}}`},
+			got: func(s *Summary) any { return s.OSBuilds.Rows },
 			want: []Count{
 				{Value: "10.0.20348", Label: "Windows Server 2022", N: 1},
+				{Value: "10.0.26200", Label: "Windows 11 25H2", N: 1}, // the record's os_name
 				{Value: "10.0.30000", Label: "Windows 10/11 or Server 2016+ (unlisted build)", N: 1},
 				{Value: "255.255.65535", Label: "impacket smbserver", N: 1},
 				{Value: "6.1.0", Label: "Samba (fixed VERSION 6.1.0)", N: 1},

@@ -57,7 +57,8 @@ type Summary struct {
 	Ciphers Table `json:"ciphers"`
 
 	// OSBuilds counts NTLM VERSION major.minor.build (SMB2's, else SMB1's),
-	// each labelled with its Windows product where known.
+	// each labelled with its product: the record's ntlm.os_name (smbprobe's
+	// build table) if it had one, else this package's copy of that table.
 	OSBuilds Table `json:"os_builds"`
 	// Samba counts SMB1 NativeLanMan strings starting "Samba" (with the
 	// version); SambaHidden counts hosts flagged "samba" that did not say
@@ -176,7 +177,10 @@ func (a *Aggregator) Summary() *Summary {
 		Heat:           new([1 << 16]uint32),
 	}
 	for i := range s.OSBuilds.Rows {
-		s.OSBuilds.Rows[i].Label = buildName(s.OSBuilds.Rows[i].Value)
+		r := &s.OSBuilds.Rows[i]
+		if r.Label = a.osNames[r.Value]; r.Label == "" {
+			r.Label = buildName(r.Value)
+		}
 	}
 	var ps []Prefix16
 	for i, c := range a.per16 {

@@ -7,9 +7,10 @@ import (
 
 // windowsBuilds maps an NTLM VERSION (MS-NLMP §2.2.2.10) "major.minor.build"
 // to a product name, after Microsoft's release tables. It mirrors the
-// unexported table in smbprobe/fingerprint.go, which fills
-// ntlm.os_name; the report keeps its own copy so that records written
-// before os_name existed, or by other tools, are named too.
+// unexported table in smbprobe/fingerprint.go, which fills ntlm.os_name;
+// a record's os_name wins, and this copy names records without one
+// (written before os_name existed, or by other tools) and the builds
+// smbprobe does not name (Samba's, impacket's).
 var windowsBuilds = map[string]string{
 	"5.1.2600":      "Windows XP",
 	"5.2.3790":      "Windows Server 2003 / XP x64",
