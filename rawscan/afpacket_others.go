@@ -18,3 +18,6 @@ func OpenTxRing(*AFPacketConfig) (TxConn, error) { return nil, errNotLinux }
 
 // OpenRx returns an error: AF_PACKET exists only on Linux.
 func OpenRx(*AFPacketConfig, Filterer) (RxConn, error) { return nil, errNotLinux }
+
+// OpenRxRing returns an error: AF_PACKET exists only on Linux.
+func OpenRxRing(*AFPacketConfig, Filterer) (RxConn, error) { return nil, errNotLinux }

@@ -30,7 +30,8 @@ type labScanOpts struct {
 	senders int
 	rate    float64
 	probes  int
-	ring    bool
+	ring    bool // PACKET_TX_RING sender
+	rxRing  bool // TPACKET_V3 receiver
 	bypass  bool
 	optOut  prefixSet
 	during  func() // run concurrently with the scan
@@ -76,7 +77,11 @@ func labScanResults(t *testing.T, l *lab.Lab, o labScanOpts, all *[]rawscan.Resu
 	)
 	err = l.Do(func() error {
 		var err error
-		if rx, err = rawscan.OpenRx(afc, rawscan.ReplyFilter(st.SourceIP, rawscan.DefaultSourcePorts)); err != nil {
+		openRx := rawscan.OpenRx
+		if o.rxRing {
+			openRx = rawscan.OpenRxRing
+		}
+		if rx, err = openRx(afc, rawscan.ReplyFilter(st.SourceIP, rawscan.DefaultSourcePorts)); err != nil {
 			return err
 		}
 		for range o.senders {
@@ -167,6 +172,7 @@ func TestIntegrationScanFindsLabHosts(t *testing.T) {
 		{"sendmmsg max rate 2 senders", labScanOpts{senders: 2}},
 		{"sendmmsg bypass max rate", labScanOpts{bypass: true}},
 		{"tx ring bypass max rate", labScanOpts{ring: true, bypass: true}},
+		{"tx ring + TPACKET_V3 rx ring, 2 senders, 2 probes", labScanOpts{ring: true, bypass: true, rxRing: true, senders: 2, probes: 2}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
