@@ -40,7 +40,7 @@ type scanFlags struct {
 	forcePorts                        bool
 	output, format                    string
 	quiet, yes, dryRun, all           bool
-	tx                                string
+	tx, rx                            string
 	bypass                            bool
 	dryFrames                         int
 
@@ -93,6 +93,7 @@ func newScanFlagSet(f *scanFlags, stderr io.Writer) *flag.FlagSet {
 	boolean(&f.dryRun, false, "build every frame without opening a socket; print a few and a summary", "d", "dry-run")
 	num(&f.dryFrames, 5, "frames shown by --dry-run", "dry-run-frames")
 	str(&f.tx, "ring", "transmit back end: ring (PACKET_TX_RING) or sendmmsg", "tx")
+	str(&f.rx, "recvmmsg", "receive back end: recvmmsg or ring (TPACKET_V3)", "rx")
 	boolean(&f.bypass, true, "PACKET_QDISC_BYPASS: skip the qdisc (and tc shaping) on send", "qdisc-bypass")
 	return fs
 }
@@ -185,6 +186,9 @@ func planScan(f *scanFlags, targets []string) (*scanPlan, error) {
 	}
 	if f.tx != "ring" && f.tx != "sendmmsg" {
 		return nil, usagef("--tx: unknown back end %q (ring or sendmmsg)", f.tx)
+	}
+	if f.rx != "ring" && f.rx != "recvmmsg" {
+		return nil, usagef("--rx: unknown back end %q (recvmmsg or ring)", f.rx)
 	}
 	if p.sports, err = rawscan.ParsePortRange(f.sourcePorts); err != nil {
 		return nil, usagef("--source-port: %v", err)
@@ -398,7 +402,11 @@ func liveScan(ctx context.Context, p *scanPlan, stdout, stderr io.Writer) error 
 		rw.w.WriteString(rawscan.CSVHeader)
 	}
 	afc := &rawscan.AFPacketConfig{Interface: rt.Interface, QdiscBypass: p.f.bypass}
-	rx, err := rawscan.OpenRx(afc, rawscan.ReplyFilter(rt.Source, p.sports))
+	openRx := rawscan.OpenRx
+	if p.f.rx == "ring" {
+		openRx = rawscan.OpenRxRing
+	}
+	rx, err := openRx(afc, rawscan.ReplyFilter(rt.Source, p.sports))
 	if err != nil {
 		return err
 	}

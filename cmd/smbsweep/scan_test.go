@@ -33,6 +33,7 @@ func TestScanUsageErrors(t *testing.T) {
 		{"too many probes", []string{"-P", "17", "1.2.3.4"}, "-P: 17 probes"},
 		{"bad format", []string{"-O", "xml", "1.2.3.4"}, "unknown output format"},
 		{"bad tx", []string{"--tx", "pcap", "1.2.3.4"}, "unknown back end"},
+		{"bad rx", []string{"--rx", "pcap", "1.2.3.4"}, "--rx: unknown back end"},
 		{"source ports overlap ephemeral", []string{"--source-port", "40000-50000", "1.2.3.4"}, "overlaps the kernel's ephemeral range"},
 		{"bad source ports", []string{"--source-port", "9-1", "1.2.3.4"}, "--source-port"},
 		{"bad source IP", []string{"-S", "nope", "1.2.3.4"}, "-S"},
@@ -119,6 +120,7 @@ func TestIntegrationScanCommand(t *testing.T) {
 	}{
 		{"json open only", []string{"-r", "50000", "--tx", "ring"}},
 		{"json all sendmmsg 2 threads", []string{"-r", "0", "-T", "2", "--tx", "sendmmsg", "--all"}},
+		{"json all rx ring 2 probes", []string{"-r", "100000", "-P", "2", "--rx", "ring", "--all"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
