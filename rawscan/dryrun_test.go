@@ -63,3 +63,29 @@ func TestStatusLine(t *testing.T) {
 		t.Fatalf("StatusLine:\n got %q\nwant %q", got, want)
 	}
 }
+
+// TestSendPathAllocatesNothingPerProbe runs the whole sender path
+// (schedule, opt-out, cookie, stamp, batching, pacing) through DryRun for
+// two scan sizes: the difference in allocations is what the extra probes
+// cost, and must be zero. (Each run has a fixed setup cost: buffers,
+// goroutines.)
+func TestSendPathAllocatesNothingPerProbe(t *testing.T) {
+	opt := prefixSet{netip.MustParsePrefix("198.19.3.0/24")}
+	run := func(n uint32) float64 {
+		return testing.AllocsPerRun(5, func() {
+			_, err := rawscan.DryRun(context.Background(), &rawscan.Config{
+				Targets: func(int) rawscan.Targets { return &rangeTargets{base: labBase, stride: 1, end: n, port: 445} },
+				Probes:  2, Rate: 0, OptOut: opt,
+				Source: srcAddr, SourceMAC: srcMAC, GatewayMAC: gwMAC,
+			}, func(int, []byte) {})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	small, large := run(1<<10), run(1<<16)
+	t.Logf("allocations per run: %.0f for 1Ki targets, %.0f for 64Ki", small, large)
+	if perProbe := (large - small) / float64(2*(1<<16-1<<10)); perProbe > 0.001 {
+		t.Fatalf("%.0f allocations for 1Ki targets, %.0f for 64Ki: %.4f per probe, want 0", small, large, perProbe)
+	}
+}
