@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/smbsweep/smbsweep/rawscan"
+	"github.com/smbsweep/smbsweep/rawscan/rawscantest"
 )
 
 func TestDryRunStampsEveryProbe(t *testing.T) {
@@ -89,3 +90,85 @@ func TestSendPathAllocatesNothingPerProbe(t *testing.T) {
 		t.Fatalf("%.0f allocations for 1Ki targets, %.0f for 64Ki: %.4f per probe, want 0", small, large, perProbe)
 	}
 }
+
+// replayRx is an RxConn that hands out prebuilt frames once, then blocks
+// until closed.
+type replayRx struct {
+	frames [][]byte
+	next   int
+	done   chan struct{}
+	closed sync.Once
+}
+
+func (r *replayRx) ReadBatch(bufs [][]byte, sizes []int) (int, error) {
+	if r.next == len(r.frames) {
+		<-r.done
+		return 0, rawscantest.ErrClosed
+	}
+	n := 0
+	for ; n < len(bufs) && r.next < len(r.frames); n++ {
+		sizes[n] = copy(bufs[n], r.frames[r.next])
+		r.next++
+	}
+	return n, nil
+}
+func (r *replayRx) Drops() (uint64, error) { return 0, nil }
+func (r *replayRx) Close() error           { r.closed.Do(func() { close(r.done) }); return nil }
+
+// TestReceivePathAllocatesNothingPerReply replays genuine RST replies (and
+// a duplicate of each) through the receiver for two reply counts and
+// checks that the extra replies cost no allocation. SYN-ACKs would also
+// grow the SYN-proxy detector's per-/24 state, which is per network, not
+// per packet.
+func TestReceivePathAllocatesNothingPerReply(t *testing.T) {
+	key := [rawscan.KeySize]byte{3}
+	c := rawscan.NewCookie(key)
+	replies := func(n int) [][]byte {
+		var out [][]byte
+		for i := range n {
+			dst := netip.AddrFrom4([4]byte{198, 19, byte(i >> 8), byte(i)})
+			v := c.Sum(srcAddr, dst, 445)
+			f := rawscantest.Build(&rawscantest.Segment{
+				Src: dst, Dst: srcAddr, TTL: 64, SrcPort: 445,
+				DstPort: rawscan.DefaultSourcePorts.First + uint16(v.PortOffset%rawscan.DefaultSourcePorts.Size()),
+				Ack:     v.Seq + 1, Flags: rawscantest.FlagRST | rawscantest.FlagACK,
+			})
+			out = append(out, f, f)
+		}
+		return out
+	}
+	run := func(frames [][]byte) float64 {
+		return testing.AllocsPerRun(5, func() {
+			var got uint64
+			rx := &replayRx{frames: frames, done: make(chan struct{})}
+			s, err := rawscan.New(&rawscan.Config{
+				Targets:  func(int) rawscan.Targets { return &rangeTargets{} },
+				Cooldown: 300 * time.Millisecond, Key: &key, SinglePort: true,
+				Source: srcAddr, SourceMAC: srcMAC, GatewayMAC: gwMAC,
+				Tx:      func(int) (rawscan.TxConn, error) { return funcTxNop{}, nil },
+				Rx:      rx,
+				Results: func(*rawscan.Result) { got++ },
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if got != uint64(len(frames)/2) {
+				t.Fatalf("%d results from %d unique replies", got, len(frames)/2)
+			}
+		})
+	}
+	small, large := replies(1<<8), replies(1<<14)
+	a, b := run(small), run(large)
+	t.Logf("allocations per run: %.0f for %d replies, %.0f for %d", a, len(small), b, len(large))
+	if perReply := (b - a) / float64(len(large)-len(small)); perReply > 0.001 {
+		t.Fatalf("%.4f allocations per reply, want 0", perReply)
+	}
+}
+
+type funcTxNop struct{}
+
+func (funcTxNop) WriteBatch(f [][]byte) (int, error) { return len(f), nil }
+func (funcTxNop) Close() error                       { return nil }
