@@ -196,7 +196,10 @@ func runPipeline(sf *scanFlags, rf *runFlags, targets []string, fs *flag.FlagSet
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGHUP)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	if up, down := rawscan.RateSignals(); up != nil {
+		signal.Notify(sigs, up, down)
+	}
 	defer signal.Stop(sigs)
 
 	if err := rawscan.CheckCapabilities(rawscan.CapNetRaw); err != nil {
@@ -408,6 +411,7 @@ func steerSignals(p *pipeline.Pipeline, plan *scanPlan, sigs <-chan os.Signal, d
 		case <-done:
 			return
 		case s := <-sigs:
+			up, down := rawscan.RateSignals()
 			switch s {
 			case os.Interrupt, syscall.SIGTERM:
 				if p.Stopped() {
@@ -417,12 +421,12 @@ func steerSignals(p *pipeline.Pipeline, plan *scanPlan, sigs <-chan os.Signal, d
 				}
 				logf("%v: stopping (sending ends, cooldown, queued probes finish); again to abort", s)
 				p.Stop()
-			case syscall.SIGUSR1:
+			case up:
 				p.Scanner().Rate().Scale(1.1)
-				logf("SIGUSR1: rate now %s", rateString(p.Scanner().Rate().Get()))
-			case syscall.SIGUSR2:
+				logf("%v: rate now %s", s, rateString(p.Scanner().Rate().Get()))
+			case down:
 				p.Scanner().Rate().Scale(1 / 1.1)
-				logf("SIGUSR2: rate now %s", rateString(p.Scanner().Rate().Get()))
+				logf("%v: rate now %s", s, rateString(p.Scanner().Rate().Get()))
 			case syscall.SIGHUP:
 				if plan.optOut == nil {
 					logf("SIGHUP: no -b opt-out files to reload")

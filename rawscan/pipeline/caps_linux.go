@@ -1,8 +1,6 @@
 package pipeline
 
 import (
-	"errors"
-	"fmt"
 	"os"
 	"syscall"
 	"unsafe"
@@ -37,6 +35,3 @@ func DropCapabilities() error {
 	}
 	return nil
 }
-
-// ErrCapsCgo is returned by DropCapabilities in a binary built with cgo.
-var ErrCapsCgo = fmt.Errorf("pipeline: cannot drop capabilities on every thread: %w (build with CGO_ENABLED=0)", errors.ErrUnsupported)
