@@ -392,7 +392,8 @@ func lastStatus(t *testing.T, path string) *pipeline.Status {
 
 // TestIntegrationRunResume kills a run with SIGKILL at a random moment,
 // resumes it from its checkpoint into the same output, and compares the
-// hosts with an uninterrupted run's: same set, none twice.
+// hosts with an uninterrupted run's: same set, none twice. Then the same
+// with SIGINT, which must stop gracefully with exit 0.
 func TestIntegrationRunResume(t *testing.T) {
 	l := labtest.New(t, &lab.Config{Seed: 22})
 	gt, err := l.GroundTruth()
@@ -433,6 +434,35 @@ func TestIntegrationRunResume(t *testing.T) {
 		wantSet[a] = true
 	}
 	diffHosts(t, "killed + resumed vs uninterrupted", wantSet, got)
+
+	// SIGINT: a graceful stop exits 0 after the cooldown with a
+	// checkpoint that is not done and metadata that says so; a resume
+	// completes it.
+	out2, ckpt2, meta2 := filepath.Join(dir, "out2.json"), filepath.Join(dir, "ckpt2.json"), filepath.Join(dir, "meta2.json")
+	cmd = l.Command(ctx, smbsweepBinary(t), runArgs("-q", "-r", "20000", "--seed", "77", "-o", out2, "--checkpoint", ckpt2, "--metadata", meta2, gt.Range.String())...)
+	eb.Reset()
+	cmd.Stderr = &eb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	cmd.Process.Signal(os.Interrupt)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("after SIGINT: %v, want exit 0\n%s", err, eb.String())
+	}
+	c2, err := pipeline.LoadCheckpoint(ckpt2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m2 pipeline.Metadata
+	if b, err := os.ReadFile(meta2); err != nil || json.Unmarshal(b, &m2) != nil {
+		t.Fatalf("metadata after SIGINT: %v", err)
+	}
+	if c2.Done || m2.Completed || m2.Abandoned != 0 {
+		t.Errorf("after SIGINT: checkpoint done %v, metadata completed %v, %d abandoned; want false, false, 0", c2.Done, m2.Completed, m2.Abandoned)
+	}
+	runIn(t, l, 60*time.Second, runArgs("-q", "-r", "30000", "-o", out2, "--checkpoint", ckpt2, "--resume", gt.Range.String())...)
+	diffHosts(t, "SIGINT + resumed vs uninterrupted", wantSet, hostSet(t, readRecords(t, out2)))
 
 	// The merge of the two halves is the same (and idempotent).
 	merged := filepath.Join(dir, "merged.json")
