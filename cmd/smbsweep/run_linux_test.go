@@ -716,3 +716,117 @@ func TestIntegrationRunCapabilities(t *testing.T) {
 		diffHosts(t, "unprivileged run with file capabilities", want, hostSet(t, readRecords(t, out)))
 	})
 }
+
+// TestIntegrationRunSteering changes a running scan's rate through the
+// control endpoint and SIGUSR1/SIGUSR2, and reloads through POST /reload
+// and SIGHUP, reading the effect back from GET /status.
+func TestIntegrationRunSteering(t *testing.T) {
+	l := labtest.New(t, &lab.Config{Seed: 26})
+	dir := t.TempDir()
+	optout := filepath.Join(dir, "optout.conf")
+	os.WriteFile(optout, []byte("# empty\n"), 0o644)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	// A /17 at 4000 pps: 8 s of sending to steer in.
+	args := runArgs("-r", "4000", "--scan-only", "-b", optout, "--metrics-addr", "127.0.0.1:0", "--control",
+		"-o", filepath.Join(dir, "out.json"), "198.18.0.0/17")
+	cmd := l.Command(ctx, smbsweepBinary(t), args...)
+	pr, pw := io.Pipe()
+	cmd.Stderr = pw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	lines := make(chan string, 256)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			default:
+			}
+		}
+		close(lines)
+	}()
+	var addr string
+	var log strings.Builder
+	re := regexp.MustCompile(`metrics on http://(\S+)/metrics`)
+	for addr == "" {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatalf("run ended before serving metrics:\n%s", log.String())
+			}
+			log.WriteString(line + "\n")
+			if m := re.FindStringSubmatch(line); m != nil {
+				addr = m[1]
+			}
+		case <-ctx.Done():
+			t.Fatal("no metrics address")
+		}
+	}
+	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DialContext: l.DialContext}}
+	rate := func() float64 {
+		t.Helper()
+		resp, err := client.Get("http://" + addr + "/status")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var st pipeline.Status
+		if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+			t.Fatal(err)
+		}
+		return st.RateLimit
+	}
+	post := func(path string) string {
+		t.Helper()
+		resp, err := client.Post("http://"+addr+path, "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("POST %s: %d %s", path, resp.StatusCode, b)
+		}
+		return string(b)
+	}
+	approx := func(what string, got, want float64) {
+		t.Helper()
+		if got < want*0.999 || got > want*1.001 {
+			t.Errorf("%s: rate %v, want %v", what, got, want)
+		}
+	}
+	approx("start", rate(), 4000)
+	post("/rate?pps=6000")
+	approx("POST /rate", rate(), 6000)
+	cmd.Process.Signal(syscall.SIGUSR1)
+	waitRate := func(want float64) float64 {
+		var r float64
+		for range 50 {
+			if r = rate(); r > want*0.999 && r < want*1.001 {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		return r
+	}
+	approx("SIGUSR1", waitRate(6600), 6600)
+	cmd.Process.Signal(syscall.SIGUSR2)
+	approx("SIGUSR2", waitRate(6000), 6000)
+	if got := post("/reload"); !strings.Contains(got, "reloaded") {
+		t.Errorf("POST /reload: %q", got)
+	}
+	cmd.Process.Signal(syscall.SIGHUP)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	pw.Close()
+	for line := range lines {
+		log.WriteString(line + "\n")
+	}
+	if !strings.Contains(log.String(), "SIGHUP: reloading the -b opt-out files") {
+		t.Errorf("SIGHUP not acknowledged:\n%s", log.String())
+	}
+}
