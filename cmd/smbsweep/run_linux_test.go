@@ -502,7 +502,7 @@ func TestIntegrationRunOptOut(t *testing.T) {
 		defer close(done)
 		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 			b, _ := os.ReadFile(status)
-			if bytes.Contains(b, []byte(`"Sent":`)) && !bytes.Contains(b, []byte(`"Sent":0,`)) {
+			if bytes.Contains(b, []byte(`"sent":`)) && !bytes.Contains(b, []byte(`"sent":0,`)) {
 				break
 			}
 		}

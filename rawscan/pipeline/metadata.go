@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"time"
 )
@@ -69,6 +70,9 @@ type Metadata struct {
 	Written          uint64  `json:"records_written"`
 	Abandoned        uint64  `json:"hits_abandoned"`
 	HitRate          float64 `json:"hit_rate"`
+	// SuspectProxyNets are the /24s whose SYN-ACKs look like a SYN proxy
+	// (their records carry scan.flags "suspect-proxy").
+	SuspectProxyNets []netip.Prefix `json:"suspect_proxy_nets,omitempty"`
 	// SMB counts the probes by status.
 	SMB map[string]uint64 `json:"smb_results"`
 	// Completed is true when every target was sent and every hit probed.
@@ -115,6 +119,7 @@ func (m *Metadata) Finish(st *Status, runErr error) {
 	m.Hits, m.HitsResumed, m.SpilledTotal = st.Hits, st.Resumed, st.SpilledTotal
 	m.Probed, m.Written, m.Abandoned, m.HitRate = st.Probed, st.Written, st.Abandoned, st.HitRate
 	m.SMB = st.ByStatus
+	m.SuspectProxyNets = s.SuspectNets
 	m.Completed = runErr == nil && st.Abandoned == 0 && st.Done >= 1
 	if runErr != nil {
 		m.Error = runErr.Error()

@@ -128,7 +128,7 @@ func (p *Pipeline) status(rates bool) *Status {
 		Time:         now.UTC(),
 		Elapsed:      now.Sub(p.start),
 		Phase:        p.phase.Load().(string),
-		Scan:         p.scanner.Stats(),
+		Scan:         scanStats(p.scanner.Stats()),
 		RateLimit:    p.scanner.Rate().Get(),
 		TargetsTotal: p.total,
 		Hits:         p.hits.Load(),

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -34,7 +35,7 @@ type Status struct {
 	Phase   string        `json:"phase"`
 
 	// Scan is rawscan's counters (sent, received, validated, drops …).
-	Scan rawscan.Stats `json:"scan"`
+	Scan ScanStats `json:"scan"`
 	// RateLimit is the current send-rate budget (0 = unlimited); SendRate
 	// the measured one.
 	RateLimit float64 `json:"rate_limit"`
@@ -73,6 +74,40 @@ type Status struct {
 
 	// Checkpoint is when the last checkpoint was committed (zero: none).
 	Checkpoint time.Time `json:"checkpoint,omitzero"`
+}
+
+// ScanStats are the counters of rawscan.Stats (see there) with
+// snake_case JSON names, for the status file.
+type ScanStats struct {
+	Targets       uint64    `json:"targets"`
+	Sent          uint64    `json:"sent"`
+	SkippedOptOut uint64    `json:"skipped_optout"`
+	Received      uint64    `json:"received"`
+	Undecodable   uint64    `json:"undecodable"`
+	Stray         uint64    `json:"stray"`
+	Forged        uint64    `json:"forged"`
+	Validated     uint64    `json:"validated"`
+	Duplicates    uint64    `json:"duplicates"`
+	OptOutReplies uint64    `json:"optout_replies"`
+	SynAck        uint64    `json:"synack"`
+	RST           uint64    `json:"rst"`
+	ICMPUnreach   uint64    `json:"icmp_unreach"`
+	SuspectProxy  uint64    `json:"suspect_proxy"`
+	Drops         uint64    `json:"drops"`
+	SendStart     time.Time `json:"send_start,omitzero"`
+	SendEnd       time.Time `json:"send_end,omitzero"`
+	// SuspectNets are the /24s flagged as SYN proxies, known at the end.
+	SuspectNets []netip.Prefix `json:"suspect_nets,omitempty"`
+}
+
+func scanStats(s rawscan.Stats) ScanStats {
+	return ScanStats{
+		Targets: s.Targets, Sent: s.Sent, SkippedOptOut: s.SkippedOptOut, Received: s.Received,
+		Undecodable: s.Undecodable, Stray: s.Stray, Forged: s.Forged, Validated: s.Validated,
+		Duplicates: s.Duplicates, OptOutReplies: s.OptOutReplies, SynAck: s.SynAck, RST: s.RST,
+		ICMPUnreach: s.ICMPUnreach, SuspectProxy: s.SuspectProxy, Drops: s.Drops,
+		SendStart: s.SendStart, SendEnd: s.SendEnd, SuspectNets: s.SuspectNets,
+	}
 }
 
 // Line formats s as the one-second status line, after ZMap's monitor:

@@ -216,7 +216,7 @@ func TestAdaptive(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			a := newAdaptive(&AdaptiveConfig{}, 1000)
 			for i, s := range tt.steps {
-				st := &Status{Scan: rawscan.Stats{Drops: s.drops, Targets: s.targets}, Hits: s.hits}
+				st := &Status{Scan: ScanStats{Drops: s.drops, Targets: s.targets}, Hits: s.hits}
 				got, _ := a.next(st)
 				if d := got - s.want; d > 1e-6 || d < -1e-6 {
 					t.Fatalf("step %d: rate %v, want %v", i, got, s.want)
