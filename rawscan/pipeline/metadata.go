@@ -15,6 +15,7 @@ import (
 // ZMap's summary fields (src/summary.c) and smbsweep's. The caller fills
 // in the configuration; Finish adds the counts.
 type Metadata struct {
+	// Tool is "smbsweep"; Version its version.
 	Tool    string `json:"tool"`
 	Version string `json:"version"`
 	// Contact is the operator's contact string (--contact).
@@ -83,6 +84,7 @@ type Metadata struct {
 
 // FileHash names a file and the SHA-256 of its contents.
 type FileHash struct {
+	// Path is the file as given; SHA256 the hex digest of its contents.
 	Path   string `json:"path"`
 	SHA256 string `json:"sha256"`
 }

@@ -12,6 +12,7 @@ import (
 // the scan is scan-only, its SMB facts. Keys are snake_case, as in
 // smbprobe.Result, whose fields it repeats.
 type Record struct {
+	// IP and Port are the host that answered SYN-ACK.
 	IP   netip.Addr `json:"ip"`
 	Port uint16     `json:"port"`
 	// Status is the SMB probe's outcome; empty (omitted) in scan-only
@@ -32,6 +33,8 @@ type Record struct {
 
 // Scan is the SYN-ACK part of a Record.
 type Scan struct {
+	// TTL, Window and MSS are the SYN-ACK's IPv4 TTL, TCP window and MSS
+	// option (0, omitted, if absent); Time is when it was received.
 	TTL    uint8     `json:"ttl"`
 	Window uint16    `json:"window"`
 	MSS    uint16    `json:"mss,omitempty"`
