@@ -16,10 +16,10 @@
 // Records are decoded into a small local struct of just the aggregated
 // fields, so unknown fields (such as the scan facts of 'smbsweep run') are
 // ignored, and a malformed line is counted with its line number, never
-// fatal. A hand-written decoder takes the common shape of a record (four to
-// five times faster than encoding/json, bench/results/report.md) and hands anything it cannot decode
-// exactly as encoding/json would to encoding/json, the reference; a fuzz
-// test holds the two to agreement.
+// fatal. A hand-written decoder takes the common shape of a record (four
+// to five times faster than encoding/json; bench/results/report.md) and
+// hands anything it cannot decode exactly as encoding/json would to
+// encoding/json, the reference; a fuzz test holds the two to agreement.
 //
 // Every string in a record came from a host on the internet and is
 // attacker-controlled: the HTML is rendered with html/template, and the
