@@ -14,13 +14,14 @@ out = sys.argv[1]
 status = json.load(open(os.path.join(out, "status.json")))
 truth = {s["address"]: s for s in status["servers"] if s["port"] == 445 and not s.get("prefix")}
 sets = {n: [l.strip() for l in open(os.path.join(out, n + ".txt")) if l.strip()] for n in ("anyip", "matrix")}
-tools = ["smbsweep", "smbsweep-w64", "smbsweep-shares", "zgrab2", "nmap"]
+tools = ["smbsweep", "smbsweep-w64", "smbsweep-long", "smbsweep-shares", "zgrab2", "nmap"]
 
 
 def times(tool, s):
     rows = []
     for f in sorted(glob.glob(os.path.join(out, "%s-%s-*.time" % (tool, s)))):
-        w = open(f).read().split()
+        lines = open(f).read().strip().splitlines()
+        w = lines[-1].split() if lines else []  # after "Command exited with non-zero status N"
         if len(w) >= 4:
             rows.append([float(w[0]), float(w[1]) + float(w[2]), int(w[3])])
     return rows
@@ -88,8 +89,8 @@ def facts_nmap(path):
     return res
 
 
-parse = {"smbsweep": facts_smbsweep, "smbsweep-w64": facts_smbsweep, "smbsweep-shares": facts_smbsweep, "zgrab2": facts_zgrab2, "nmap": facts_nmap}
-suffix = {"smbsweep": "out", "smbsweep-w64": "out", "smbsweep-shares": "out", "zgrab2": "out", "nmap": "out"}
+parse = {"smbsweep": facts_smbsweep, "smbsweep-long": facts_smbsweep, "smbsweep-w64": facts_smbsweep, "smbsweep-shares": facts_smbsweep, "zgrab2": facts_zgrab2, "nmap": facts_nmap}
+suffix = {"smbsweep": "out", "smbsweep-long": "out", "smbsweep-w64": "out", "smbsweep-shares": "out", "zgrab2": "out", "nmap": "out"}
 
 print("## Speed (median of %d repeats)\n" % max(len(times("smbsweep", "anyip")), 1))
 print("| tool | set | hosts | wall s | hosts/s | client CPU ms/host | peak RSS MiB | hosts answered |")
@@ -110,12 +111,13 @@ for s in ("anyip", "matrix"):
 
 print("\n## Correctness on the Samba matrix (last repeat; Y right, x wrong, - not reported)\n")
 cols = [("smb1", "SMB1"), ("signreq", "SigningRequired"), ("311", "Dialect"), ("guest", "Guest"), ("enc", "EncryptionRequired")]
-print("| server | expect | " + " | ".join(tools) + " |")
-print("|---|---|" + "---|" * len(tools))
 facts = {}
-for t in tools:
+for t in list(tools):
     fs = sorted(glob.glob(os.path.join(out, "%s-matrix-*.%s" % (t, suffix[t]))))
     facts[t] = parse[t](fs[-1]) if fs else {}
+tools = [t for t in tools if facts[t]]
+print("| server | expect | " + " | ".join(tools) + " |")
+print("|---|---|" + "---|" * len(tools))
 score = {t: [0, 0] for t in tools}
 for ip, s in sorted(truth.items(), key=lambda kv: kv[0]):
     ex = s["expect"]
