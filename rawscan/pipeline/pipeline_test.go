@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/netip"
 	"os"
@@ -57,6 +58,8 @@ type fakeRun struct {
 	out       string      // output path; a temp file if empty
 	ckpt      string
 	onStatus  func(*Pipeline, *Status)
+	abortAt   uint64 // cancel Run's context once this many were written
+	dialDelay time.Duration
 
 	p *Pipeline // set by run
 }
@@ -98,10 +101,19 @@ func (fr *fakeRun) run(t testing.TB) (*Status, []netip.AddrPort) {
 		}
 		srv := &smbprobetest.Server{Replies: rep}
 		t.Cleanup(srv.Close)
-		prober = smbprobe.New(&smbprobe.Config{Dial: srv.Dial, HostTimeout: 5 * time.Second})
+		dial := srv.Dial
+		if d := fr.dialDelay; d > 0 {
+			dial = func(ctx context.Context, network, address string) (net.Conn, error) {
+				time.Sleep(d)
+				return srv.Dial(ctx, network, address)
+			}
+		}
+		prober = smbprobe.New(&smbprobe.Config{Dial: dial, HostTimeout: 5 * time.Second})
 	}
 	var p *Pipeline
 	var stopped atomic.Bool
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	p, err = New(&Config{
 		Scan: rawscan.Config{
 			Rate:     fr.rate,
@@ -128,14 +140,17 @@ func (fr *fakeRun) run(t testing.TB) (*Status, []netip.AddrPort) {
 			if fr.onStatus != nil {
 				fr.onStatus(p, st)
 			}
+			if fr.abortAt > 0 && st.Written >= fr.abortAt {
+				cancel()
+			}
 		},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	fr.p = p
-	st, err := p.Run(context.Background())
-	if err != nil {
+	st, err := p.Run(ctx)
+	if err != nil && !(fr.abortAt > 0 && errors.Is(err, context.Canceled)) {
 		t.Fatalf("Run: %v", err)
 	}
 	rf, err := os.Open(fr.out)
@@ -254,4 +269,44 @@ func TestPipelineStopResume(t *testing.T) {
 	if !c2.Done {
 		t.Errorf("final checkpoint of a complete run is not done")
 	}
+}
+
+// TestPipelineHardStopResume cancels a run while most hits are still
+// queued: they are abandoned (counted, not written), the checkpoint stays
+// before them, and a resume writes every open host exactly once.
+func TestPipelineHardStopResume(t *testing.T) {
+	dir := t.TempDir()
+	out, ckpt := filepath.Join(dir, "out.json"), filepath.Join(dir, "ckpt.json")
+	// 400 hits/s arrive, one worker probes 50/s: the queue grows.
+	first := fakeRun{threads: 2, rate: 40000, workers: 1, dialDelay: 20 * time.Millisecond, out: out, ckpt: ckpt, abortAt: 60}
+	st1, got1 := first.run(t)
+	want := openHosts()
+	if st1.Abandoned == 0 || len(got1) >= len(want) {
+		t.Fatalf("abort left %d abandoned, %d of %d written; the test needs a cut-off run", st1.Abandoned, len(got1), len(want))
+	}
+	if st1.Written+st1.Abandoned+uint64(st1.InFlight) < st1.Hits {
+		t.Errorf("hits unaccounted for: %d hits, %d written, %d abandoned", st1.Hits, st1.Written, st1.Abandoned)
+	}
+	// Aborted before the first commit there is no checkpoint: the
+	// resume then starts from the beginning, skipping the hosts written.
+	c, err := LoadCheckpoint(ckpt)
+	if errors.Is(err, os.ErrNotExist) {
+		c = nil
+	} else if err != nil {
+		t.Fatal(err)
+	} else if c.Done {
+		t.Fatalf("checkpoint of an aborted run says done")
+	}
+	second := fakeRun{threads: 2, workers: 16, out: out, ckpt: ckpt, resume: c}
+	_, got := second.run(t)
+	if diff := cmp.Diff(sorted(want), sorted(got)); diff != "" {
+		t.Errorf("hosts after abort + resume (-want +got):\n%s", diff)
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d records for %d hosts: duplicates", len(got), len(want))
+	}
+	if c == nil {
+		t.Errorf("no checkpoint committed in a run aborted after %d records", st1.Written)
+	}
+	t.Logf("abort: %d written, %d abandoned; checkpoint %v", st1.Written, st1.Abandoned, c != nil)
 }
