@@ -192,6 +192,32 @@ func (f *targetFlags) build(args []string) (*targetPlan, error) {
 	return p, nil
 }
 
+// optOutFilter is the per-target, send-time opt-out check against the
+// Watcher's current set. The base set was built without the Watcher's
+// first set (generation 0), so until the first successful reload no target
+// of the permutation can be in it and the set lookup is skipped: one atomic
+// load per target instead of a search. After a reload every target is
+// looked up. (The Watcher stores the new set before it bumps the
+// generation, so a just-published addition may be missed for the
+// nanoseconds in between.) It is safe for concurrent use and does not
+// allocate; rawscan.OptOut is satisfied by it.
+type optOutFilter struct{ w *blocklist.Watcher }
+
+// Contains reports whether a has been opted out since the base set was
+// built.
+func (f optOutFilter) Contains(a netip.Addr) bool {
+	return f.w.Generation() != 0 && f.w.Contains(a)
+}
+
+// Filter returns the send-time opt-out filter of the plan, or nil without
+// -b files.
+func (p *targetPlan) Filter() func(netip.Addr) bool {
+	if p.OptOut == nil {
+		return nil
+	}
+	return optOutFilter{p.OptOut}.Contains
+}
+
 // targetArg is one TARGET argument and its addresses.
 type targetArg struct {
 	arg string

@@ -89,9 +89,8 @@ Flags:
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var optOut func(netip.Addr) bool
+	optOut := plan.Filter()
 	if plan.OptOut != nil {
-		optOut = plan.OptOut.Contains
 		go plan.OptOut.Run(ctx) // returns ctx.Err() once cancelled
 	}
 

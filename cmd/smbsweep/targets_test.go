@@ -292,3 +292,49 @@ func TestTargetsOptOutFilter(t *testing.T) {
 		}
 	}
 }
+
+// TestOptOutFilterFollowsReloads checks the generation-gated filter: no
+// target is opted out before a reload, and an address added to a -b file
+// is filtered as soon as the Watcher reloads.
+func TestOptOutFilterFollowsReloads(t *testing.T) {
+	t.Parallel()
+	block := writeFile(t, "block.conf", "1.2.3.7\n")
+	plan, err := (&targetFlags{ports: "445", seed: "1", shards: 1, threads: 1, blocklists: repeatedFlag{block}}).build([]string{"1.2.3.0/24"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	filter := plan.Filter()
+	tests := []struct {
+		addr string
+		want bool
+	}{{"1.2.3.7", false}, {"1.2.3.8", false}} // 1.2.3.7 is not a target: the base set lacks it
+	for _, tt := range tests {
+		if got := filter(netip.MustParseAddr(tt.addr)); got != tt.want {
+			t.Fatalf("before reload: filter(%s) = %v, want %v", tt.addr, got, tt.want)
+		}
+	}
+	if err := os.WriteFile(block, []byte("1.2.3.7\n1.2.3.8\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := plan.OptOut.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		addr string
+		want bool
+	}{{"1.2.3.7", true}, {"1.2.3.8", true}, {"1.2.3.9", false}} {
+		if got := filter(netip.MustParseAddr(tt.addr)); got != tt.want {
+			t.Fatalf("after reload: filter(%s) = %v, want %v", tt.addr, got, tt.want)
+		}
+	}
+	perm, err := target.New(&plan.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := countTargets(perm, filter), (walkStats{visited: 254, skipped: 1}); got != want {
+		t.Fatalf("countTargets after reload = %+v, want %+v", got, want)
+	}
+	if (&targetPlan{}).Filter() != nil {
+		t.Fatal("Filter without -b files is not nil")
+	}
+}
