@@ -146,8 +146,8 @@ func resumeState(sf *scanFlags, rf *runFlags) (*pipeline.Checkpoint, error) {
 }
 
 func runPipeline(sf *scanFlags, rf *runFlags, targets []string, fs *flag.FlagSet, stdout, stderr io.Writer) error {
-	if sf.dryRun {
-		return usagef("--dry-run is a 'scan' flag; 'run' has none")
+	if sf.dryRun || sf.all {
+		return usagef("--dry-run and --all are 'scan' flags; 'run' writes open hosts only")
 	}
 	if rf.shardFromEnv != "" {
 		v := os.Getenv(rf.shardFromEnv)

@@ -122,7 +122,7 @@ func (m *Metadata) Finish(st *Status, runErr error) {
 	m.Probed, m.Written, m.Abandoned, m.HitRate = st.Probed, st.Written, st.Abandoned, st.HitRate
 	m.SMB = st.ByStatus
 	m.SuspectProxyNets = s.SuspectNets
-	m.Completed = runErr == nil && st.Abandoned == 0 && st.Done >= 1
+	m.Completed = runErr == nil && st.Complete
 	if runErr != nil {
 		m.Error = runErr.Error()
 	}

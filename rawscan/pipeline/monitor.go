@@ -86,7 +86,7 @@ func (p *Pipeline) checkpoint(final bool) error {
 	done := false
 	if final && low > cur {
 		commit = &snap{epoch: cur + 1, st: p.positions(), t: now, rate: p.scanner.Rate().Get()}
-		done = !p.stop.Load() && p.aband.Load() == 0 && p.firstErr() == nil
+		done = p.exhausted() && p.aband.Load() == 0 && p.firstErr() == nil
 	}
 	if !final && cur+1-low < epochRing-1 {
 		// The snapshot first, then the new epoch: a hit counted in the
@@ -157,6 +157,9 @@ func (p *Pipeline) status(rates bool) *Status {
 	}
 	if p.total > 0 {
 		st.Done = min(float64(drawn)/float64(p.total), 1)
+	}
+	if p.exhausted() {
+		st.Done = 1
 	}
 	if st.Scan.Targets > 0 {
 		st.HitRate = float64(st.Hits+st.Resumed) / float64(st.Scan.Targets)

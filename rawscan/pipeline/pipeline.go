@@ -203,6 +203,7 @@ type cursor struct {
 	it           *target.Iterator
 	pos, emitted atomic.Uint64
 	stop         *atomic.Bool
+	exhausted    atomic.Bool // the iterator itself ended (not a stop)
 }
 
 // Next implements rawscan.Targets.
@@ -213,7 +214,20 @@ func (c *cursor) Next() (netip.Addr, uint16, bool) {
 	a, port, ok := c.it.Next()
 	c.pos.Store(c.it.Position())
 	c.emitted.Store(c.it.Emitted())
+	if !ok {
+		c.exhausted.Store(true)
+	}
 	return a, port, ok
+}
+
+// exhausted reports whether every iterator reached its end.
+func (p *Pipeline) exhausted() bool {
+	for _, c := range p.cursors {
+		if !c.exhausted.Load() {
+			return false
+		}
+	}
+	return true
 }
 
 // Scanner returns the underlying scanner, for its live Rate.
@@ -304,6 +318,7 @@ func (p *Pipeline) Run(ctx context.Context) (*Status, error) {
 		defer close(writerDone)
 		p.write(records)
 	}()
+	p.Status() // the first reference for the rates
 	monitorCtx, stopMonitor := context.WithCancel(context.Background())
 	var monitor sync.WaitGroup
 	monitor.Go(func() { p.monitor(monitorCtx) })
@@ -347,13 +362,14 @@ func (p *Pipeline) Run(ctx context.Context) (*Status, error) {
 	if err := p.checkpoint(true); err != nil {
 		p.setErr(err)
 	}
-	st := p.Status()
-	if p.cfg.OnStatus != nil {
-		p.cfg.OnStatus(st)
-	}
 	err := p.firstErr()
 	if err == nil && ctx.Err() != nil {
 		err = ctx.Err()
+	}
+	st := p.Status()
+	st.Complete = err == nil && st.Abandoned == 0 && p.exhausted()
+	if p.cfg.OnStatus != nil {
+		p.cfg.OnStatus(st)
 	}
 	return st, err
 }

@@ -72,6 +72,10 @@ type Status struct {
 	Written   uint64 `json:"written"`
 	Abandoned uint64 `json:"abandoned"`
 
+	// Complete is set in the final Status of a run that sent every
+	// target of its shard and wrote every hit.
+	Complete bool `json:"complete,omitempty"`
+
 	// Checkpoint is when the last checkpoint was committed (zero: none).
 	Checkpoint time.Time `json:"checkpoint,omitzero"`
 }
