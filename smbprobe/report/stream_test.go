@@ -31,6 +31,30 @@ func liveHeap() uint64 {
 	return m.HeapAlloc
 }
 
+// liveGrowth streams n synthetic records into an Aggregator configured by
+// cfg and returns the live heap after the first warm records and at the
+// end, with the summary.
+func liveGrowth(t *testing.T, cfg *Config, n, warm int, hostile bool) (base, end uint64, s *Summary) {
+	t.Helper()
+	a := New(cfg)
+	r := newSynthReader(n, 7)
+	r.hostile, r.every = hostile, warm
+	r.hook = func(i int) {
+		if i == warm {
+			base = liveHeap()
+		}
+	}
+	if _, err := a.ReadFrom(r); err != nil {
+		t.Fatal(err)
+	}
+	end = liveHeap()
+	runtime.KeepAlive(a)
+	return base, end, a.Summary()
+}
+
+// growthBudget is how much the live heap may grow after the warm-up.
+const growthBudget = 4 << 20
+
 // TestStreamBoundedMemory streams records through an io.Reader and checks
 // that the live heap after the first records does not grow with the rest:
 // realistic records (clustered /16s, one name in four shared) and hostile
@@ -41,24 +65,10 @@ func TestStreamBoundedMemory(t *testing.T) {
 		n = 100_000
 	}
 	const warm = 20_000
-	const budget = 4 << 20 // growth allowed after the warm-up, bytes
 	for _, hostile := range []bool{false, true} {
 		name := map[bool]string{false: "realistic", true: "hostile"}[hostile]
 		t.Run(name, func(t *testing.T) {
-			a := New(&Config{MaxValues: 1024})
-			var base, end uint64
-			r := newSynthReader(n, 7)
-			r.hostile, r.every = hostile, warm
-			r.hook = func(i int) {
-				if i == warm {
-					base = liveHeap()
-				}
-			}
-			if _, err := a.ReadFrom(r); err != nil {
-				t.Fatal(err)
-			}
-			end = liveHeap()
-			s := a.Summary()
+			base, end, s := liveGrowth(t, &Config{MaxValues: 1024}, n, warm, hostile)
 			if s.Records != uint64(n) || s.Malformed != 0 {
 				t.Fatalf("%d records, %d malformed; want %d, 0", s.Records, s.Malformed, n)
 			}
@@ -66,11 +76,21 @@ func TestStreamBoundedMemory(t *testing.T) {
 				t.Fatal("hostile stream did not overflow the tables")
 			}
 			t.Logf("live heap after %d records %.1f MB, after %d %.1f MB", warm, float64(base)/1e6, n, float64(end)/1e6)
-			if end > base+budget {
-				t.Errorf("live heap grew from %d to %d bytes over %d records (budget %d)", base, end, n-warm, budget)
+			if end > base+growthBudget {
+				t.Errorf("live heap grew from %d to %d bytes over %d records (budget %d)", base, end, n-warm, growthBudget)
 			}
-			runtime.KeepAlive(a)
 		})
+	}
+}
+
+// TestStreamMemoryCheckCanFail is the negative control of the test above:
+// with caps too large to bind, the hostile stream's growth must show.
+func TestStreamMemoryCheckCanFail(t *testing.T) {
+	const warm, more = 5_000, 30_000
+	base, end, _ := liveGrowth(t, &Config{MaxValues: 1 << 30}, warm+more, warm, true)
+	t.Logf("uncapped: live heap %.1f MB → %.1f MB", float64(base)/1e6, float64(end)/1e6)
+	if end <= base+growthBudget {
+		t.Errorf("uncapped tables grew the live heap only from %d to %d bytes: the bounded-memory check could not fail", base, end)
 	}
 }
 
