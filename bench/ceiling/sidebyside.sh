@@ -69,7 +69,7 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 
 smb() { # smb THREADS TX
 	echo "$WORK/smbsweep" scan --yes -q --allow-reserved -i sink1 -S $SRC_IP --source-mac $SRC_MAC -G $DST_MAC \
-		-r 0 -T "$1" --tx "$2" -p 1-1000 -c 0 -o /dev/null $TARGETS
+		--qdisc-bypass -r 0 -T "$1" --tx "$2" -p 1-1000 -c 0 -o /dev/null $TARGETS
 }
 
 echo "# side by side: $(date -u +%Y-%m-%dT%H:%MZ), $(go version | cut -d' ' -f3-4), $(lscpu | sed -n 's/Model name: *//p'), $(nproc) cores, kernel $(uname -r)"

@@ -94,7 +94,10 @@ func newScanFlagSet(f *scanFlags, stderr io.Writer) *flag.FlagSet {
 	num(&f.dryFrames, 5, "frames shown by --dry-run", "dry-run-frames")
 	str(&f.tx, "ring", "transmit back end: ring (PACKET_TX_RING) or sendmmsg", "tx")
 	str(&f.rx, "recvmmsg", "receive back end: recvmmsg or ring (TPACKET_V3)", "rx")
-	boolean(&f.bypass, true, "PACKET_QDISC_BYPASS: skip the qdisc (and tc shaping) on send", "qdisc-bypass")
+	// Off by default: frames sent with PACKET_QDISC_BYPASS skip the packet
+	// taps, so tcpdump and 'smbsweep lab capture' cannot audit them, and
+	// tc shaping does not apply. The benchmarks turn it on explicitly.
+	boolean(&f.bypass, false, "PACKET_QDISC_BYPASS: skip the qdisc on send (faster; invisible to tcpdump and lab capture, no tc shaping)", "qdisc-bypass")
 	return fs
 }
 

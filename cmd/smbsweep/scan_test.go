@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/smbsweep/smbsweep/lab"
 	"github.com/smbsweep/smbsweep/lab/labtest"
 )
@@ -122,8 +123,18 @@ func TestIntegrationScanCommand(t *testing.T) {
 		{"json all sendmmsg 2 threads", []string{"-r", "0", "-T", "2", "--tx", "sendmmsg", "--all"}},
 		{"json all rx ring 2 probes", []string{"-r", "100000", "-P", "2", "--rx", "ring", "--all"}},
 	}
-	for _, tt := range tests {
+	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			// The first scan runs under an egress capture: with the
+			// default flags every SYN must be visible to it (qdisc
+			// bypass would hide them) and in the lab's range.
+			var capture *lab.Capture
+			capPath := filepath.Join(t.TempDir(), "egress.pcap")
+			if i == 0 {
+				if capture, err = l.Capture(capPath); err != nil {
+					t.Fatal(err)
+				}
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
 			args := append([]string{"scan", "--yes", "-q", "--allow-reserved", "-c", "2"}, tt.args...)
@@ -164,6 +175,46 @@ func TestIntegrationScanCommand(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Fatalf("results (-want +got):\n%s", diff)
 			}
+			if capture != nil {
+				if _, err := capture.Stop(); err != nil {
+					t.Fatal(err)
+				}
+				syns, outside := countSYNs(t, capPath, gt.Range)
+				if outside != 0 || float64(syns) < 0.95*float64(int(1)<<(32-gt.Range.Bits())) {
+					t.Fatalf("egress capture: %d SYNs seen (want ≈ %d), %d frames outside %v", syns, 1<<(32-gt.Range.Bits()), outside, gt.Range)
+				}
+			}
 		})
+	}
+}
+
+// countSYNs reads a pcap of Ethernet frames and counts the TCP SYNs (no ACK)
+// and the IPv4 frames addressed outside scope.
+func countSYNs(t *testing.T, path string, scope netip.Prefix) (syns, outside int) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := pcapgo.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		b, _, err := r.ReadPacketData()
+		if err != nil {
+			return syns, outside
+		}
+		if len(b) < 34 || b[12] != 0x08 || b[13] != 0x00 {
+			continue
+		}
+		if dst := netip.AddrFrom4([4]byte(b[30:34])); !scope.Contains(dst) {
+			outside++
+		}
+		ihl := int(b[14]&0x0f) * 4
+		if b[23] == 6 && len(b) >= 14+ihl+14 && b[14+ihl+13]&0x12 == 0x02 {
+			syns++
+		}
 	}
 }
