@@ -147,6 +147,7 @@ func (t *txConn) WriteBatch(frames [][]byte) (int, error) {
 	return t.sent, err
 }
 
+// Close closes the socket.
 func (t *txConn) Close() error { return t.c.Close() }
 
 // rxConn is the receiver: recvmmsg on an AF_PACKET socket with a BPF
@@ -248,4 +249,5 @@ func (r *rxConn) Drops() (uint64, error) {
 	return r.drops.Add(uint64(st.Drops)), nil
 }
 
+// Close closes the socket, waking a blocked ReadBatch.
 func (r *rxConn) Close() error { return r.c.Close() }

@@ -39,6 +39,7 @@ type funcTx struct {
 	fn     func(int, []byte)
 }
 
+// WriteBatch hands each frame to the DryRun callback.
 func (t funcTx) WriteBatch(frames [][]byte) (int, error) {
 	for _, f := range frames {
 		t.fn(t.thread, f)
@@ -46,6 +47,7 @@ func (t funcTx) WriteBatch(frames [][]byte) (int, error) {
 	return len(frames), nil
 }
 
+// Close does nothing.
 func (funcTx) Close() error { return nil }
 
 // nullRx is an RxConn that receives nothing until closed.
@@ -58,9 +60,14 @@ func newNullRx() *nullRx { return &nullRx{done: make(chan struct{})} }
 
 var errClosed = errors.New("rawscan: connection closed")
 
+// ReadBatch blocks until Close.
 func (r *nullRx) ReadBatch([][]byte, []int) (int, error) { <-r.done; return 0, errClosed }
-func (r *nullRx) Drops() (uint64, error)                 { return 0, nil }
-func (r *nullRx) Close() error                           { r.once.Do(func() { close(r.done) }); return nil }
+
+// Drops is always zero.
+func (r *nullRx) Drops() (uint64, error) { return 0, nil }
+
+// Close wakes ReadBatch.
+func (r *nullRx) Close() error { r.once.Do(func() { close(r.done) }); return nil }
 
 // DescribeFrame returns a one-line readable summary of a probe frame built
 // by a Template, as ZMap's --dryrun prints: addresses, ports, sequence

@@ -149,6 +149,7 @@ func (t *txRing) WriteBatch(frames [][]byte) (int, error) {
 	return len(frames), t.kick()
 }
 
+// Close unmaps the ring and closes the socket.
 func (t *txRing) Close() error {
 	// Closing the socket first makes the kernel drop its reference to
 	// the ring; then it can be unmapped.
