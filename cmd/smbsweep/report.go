@@ -100,7 +100,7 @@ Flags:
 		return exitFailure
 	}
 	if s.Malformed > 0 {
-		fmt.Fprintf(stderr, "smbsweep report: %s: skipped %d malformed lines (first: line %d)\n", name, s.Malformed, s.MalformedLines[0].Line)
+		fmt.Fprintf(stderr, "smbsweep report: %s: malformed lines skipped: %d (first: line %d)\n", name, s.Malformed, s.MalformedLines[0].Line)
 	}
 	if *out != "" {
 		fmt.Fprintf(stderr, "smbsweep report: wrote %s\n", *out)

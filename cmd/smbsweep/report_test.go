@@ -27,8 +27,8 @@ func TestReportCommand(t *testing.T) {
 		{
 			name:       "file, flags first",
 			args:       []string{"-o", "{{dir}}/r.html", "-top", "3", reportSample},
-			wantStdout: []string{"smbsweep report: sample.jsonl", "records                19 (3 malformed lines skipped: 20, 21, 22)", "198.18.0.0/16"},
-			wantStderr: []string{"skipped 3 malformed lines (first: line 20)", "wrote {{dir}}/r.html"},
+			wantStdout: []string{"smbsweep report: sample.jsonl", "records                19 (malformed lines skipped: 3; line 20, 21, 22)", "198.18.0.0/16"},
+			wantStderr: []string{"malformed lines skipped: 3 (first: line 20)", "wrote {{dir}}/r.html"},
 			wantHTML:   "r.html",
 		},
 		{

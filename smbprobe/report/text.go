@@ -33,7 +33,7 @@ func (s *Summary) WriteText(w io.Writer) error {
 		if s.Malformed > uint64(len(s.MalformedLines)) {
 			more = ", …"
 		}
-		p(" (%s malformed lines skipped: %s%s)", num(s.Malformed), strings.Join(ls, ", "), more)
+		p(" (malformed lines skipped: %s; line %s%s)", num(s.Malformed), strings.Join(ls, ", "), more)
 	}
 	p("\n")
 	if !s.First.IsZero() {
