@@ -221,20 +221,29 @@ func runPipeline(sf *scanFlags, rf *runFlags, targets []string, fs *flag.FlagSet
 	if err != nil {
 		return err
 	}
-	txs := make([]rawscan.TxConn, plan.perm.Threads())
-	for i := range txs {
-		if sf.tx == "ring" {
-			txs[i], err = rawscan.OpenTxRing(afc)
-		} else {
-			txs[i], err = rawscan.OpenTx(afc)
-		}
-		if err != nil {
+	txs := make([]rawscan.TxConn, 0, plan.perm.Threads())
+	// Until the pipeline owns them (rawscan.Scanner.Run closes them),
+	// an error closes the connections.
+	owned := false
+	defer func() {
+		if !owned {
 			rx.Close()
-			for _, t := range txs[:i] {
+			for _, t := range txs {
 				t.Close()
 			}
+		}
+	}()
+	for range plan.perm.Threads() {
+		var tx rawscan.TxConn
+		if sf.tx == "ring" {
+			tx, err = rawscan.OpenTxRing(afc)
+		} else {
+			tx, err = rawscan.OpenTx(afc)
+		}
+		if err != nil {
 			return err
 		}
+		txs = append(txs, tx)
 	}
 	var ln net.Listener
 	if rf.metricsAddr != "" {
@@ -296,12 +305,9 @@ func runPipeline(sf *scanFlags, rf *runFlags, targets []string, fs *flag.FlagSet
 	}
 	p, err := pipeline.New(pcfg)
 	if err != nil {
-		rx.Close()
-		for _, t := range txs {
-			t.Close()
-		}
 		return err
 	}
+	owned = true
 	meta := metadata(plan, rf, rt, targets, fs, ck != nil)
 	if plan.optOut != nil {
 		go plan.optOut.Run(ctx)
