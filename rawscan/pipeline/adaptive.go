@@ -17,8 +17,8 @@ type AdaptiveConfig struct {
 	HitRateDrop float64
 }
 
-// minAdaptiveSample is the number of targets an interval needs before its
-// hit rate is compared with the running one.
+// minAdaptiveSample is the number of targets the controller needs before
+// it judges a hit rate; with fewer it holds the rate and keeps counting.
 const minAdaptiveSample = 1000
 
 // adaptive is the controller; the monitor goroutine owns it.
@@ -56,27 +56,32 @@ func (a *adaptive) next(st *Status) (float64, string) {
 		return a.rate, ""
 	}
 	dd, dt, dh := drops-a.drops, targets-a.targets, hits-a.hits
-	a.drops, a.targets, a.hits = drops, targets, hits
+	a.drops = drops
 	old := a.rate
 	why := ""
 	switch {
 	case dd > 0:
 		a.rate *= a.cfg.Backoff
 		why = "receiver drops"
-	case dt >= minAdaptiveSample && a.baseline > 0 && float64(dh)/float64(dt) < a.cfg.HitRateDrop*a.baseline:
+		a.targets, a.hits = targets, hits
+	case dt < minAdaptiveSample:
+		// Too few targets since the last judgement to tell a hit rate:
+		// hold, and keep counting.
+		return a.rate, ""
+	case a.baseline > 0 && float64(dh)/float64(dt) < a.cfg.HitRateDrop*a.baseline:
 		a.rate *= a.cfg.Backoff
 		why = "hit rate fell"
+		a.targets, a.hits = targets, hits
 	default:
-		if dt >= minAdaptiveSample {
-			hr := float64(dh) / float64(dt)
-			if a.baseline == 0 {
-				a.baseline = hr
-			} else {
-				a.baseline = 0.8*a.baseline + 0.2*hr
-			}
+		hr := float64(dh) / float64(dt)
+		if a.baseline == 0 {
+			a.baseline = hr
+		} else {
+			a.baseline = 0.8*a.baseline + 0.2*hr
 		}
 		a.rate *= a.cfg.Recover
 		why = "recovering"
+		a.targets, a.hits = targets, hits
 	}
 	a.rate = min(max(a.rate, a.max*a.cfg.Floor), a.max)
 	if a.rate == old {

@@ -60,6 +60,8 @@ type fakeRun struct {
 	onStatus  func(*Pipeline, *Status)
 	abortAt   uint64 // cancel Run's context once this many were written
 	dialDelay time.Duration
+	adaptive  bool
+	txDrop    *atomic.Bool // while set, the fake wire loses every probe
 
 	p *Pipeline // set by run
 }
@@ -120,8 +122,13 @@ func (fr *fakeRun) run(t testing.TB) (*Status, []netip.AddrPort) {
 			Cooldown: 200 * time.Millisecond,
 			Source:   srcAddr, SourceMAC: srcMAC, GatewayMAC: gwMAC,
 			SinglePort: true,
-			Tx:         func(int) (rawscan.TxConn, error) { return nw.Tx(), nil },
-			Rx:         nw,
+			Tx: func(int) (rawscan.TxConn, error) {
+				if fr.txDrop != nil {
+					return &lossyTx{TxConn: nw.Tx(), drop: fr.txDrop}, nil
+				}
+				return nw.Tx(), nil
+			},
+			Rx: nw,
 		},
 		Permutation:        perm,
 		Prober:             prober,
@@ -133,6 +140,7 @@ func (fr *fakeRun) run(t testing.TB) (*Status, []netip.AddrPort) {
 		CheckpointPath:     fr.ckpt,
 		CheckpointInterval: 100 * time.Millisecond,
 		StatusInterval:     50 * time.Millisecond,
+		Adaptive:           adaptiveConfig(fr.adaptive),
 		OnStatus: func(st *Status) {
 			if fr.stopAfter > 0 && st.Written >= fr.stopAfter && !stopped.Swap(true) {
 				p.Stop()
@@ -309,4 +317,66 @@ func TestPipelineHardStopResume(t *testing.T) {
 		t.Errorf("no checkpoint committed in a run aborted after %d records", st1.Written)
 	}
 	t.Logf("abort: %d written, %d abandoned; checkpoint %v", st1.Written, st1.Abandoned, c != nil)
+}
+
+func adaptiveConfig(on bool) *AdaptiveConfig {
+	if !on {
+		return nil
+	}
+	return &AdaptiveConfig{}
+}
+
+// lossyTx loses every frame while drop is set, as a congested path would.
+type lossyTx struct {
+	rawscan.TxConn
+	drop *atomic.Bool
+}
+
+func (l *lossyTx) WriteBatch(frames [][]byte) (int, error) {
+	if l.drop.Load() {
+		return len(frames), nil
+	}
+	return l.TxConn.WriteBatch(frames)
+}
+
+// TestPipelineAdaptive loses every probe for half a second of a
+// rate-limited scan: --adaptive must back off while the hit rate is gone,
+// recover afterwards, and never exceed the configured rate.
+func TestPipelineAdaptive(t *testing.T) {
+	var drop atomic.Bool
+	const max = 40000
+	var (
+		rates    []float64
+		lossFrom time.Time
+	)
+	fr := fakeRun{threads: 1, rate: max, scanOnly: true, adaptive: true, txDrop: &drop}
+	fr.onStatus = func(p *Pipeline, st *Status) {
+		rates = append(rates, st.RateLimit)
+		switch {
+		case lossFrom.IsZero() && st.Elapsed > 500*time.Millisecond:
+			lossFrom = time.Now()
+			drop.Store(true)
+		case drop.Load() && time.Since(lossFrom) > 500*time.Millisecond:
+			drop.Store(false)
+		}
+	}
+	fr.run(t)
+	low, recovered := float64(max), false
+	for i, r := range rates {
+		if r > max {
+			t.Fatalf("status %d: rate %v above the maximum %v", i, r, max)
+		}
+		if r < low {
+			low = r
+		} else if low < max && r > low {
+			recovered = true
+		}
+	}
+	if low > 0.75*max {
+		t.Errorf("the rate never backed off during the loss (lowest %v of %v): %v", low, max, rates)
+	}
+	if !recovered {
+		t.Errorf("the rate never recovered after the loss: %v", rates)
+	}
+	t.Logf("rate limits: %v", rates)
 }

@@ -204,6 +204,12 @@ func TestAdaptive(t *testing.T) {
 			{0, 20000, 200, 1000},
 			{0, 30000, 210, 700}, // 0.1%: loss
 		}},
+		{"too few targets: hold, then judge the sum", []step{
+			{0, 0, 0, 1000},
+			{0, 1000, 10, 1000}, // baseline 1%, at max
+			{0, 1500, 10, 1000}, // 500 targets: hold
+			{0, 2000, 10, 700},  // 1000 targets, 0 hits: loss
+		}},
 		{"floor", []step{
 			{0, 0, 0, 1000},
 			{1, 0, 0, 700}, {2, 0, 0, 490}, {3, 0, 0, 343}, {4, 0, 0, 240.1},
