@@ -33,7 +33,8 @@ func probeMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 Probes each host for SMB facts and writes one JSON line per host (schema:
 smbprobe/SCHEMA.md). Without arguments, hosts are read from stdin, one per
 line: HOST, HOST:PORT, [IPv6]:PORT, or a 'smbsweep scan' JSON line with
-"ip" and "port". Port 139 is probed over NetBIOS.
+"ip" and "port" (lines whose "status" is not "success" are skipped). Port
+139 is probed over NetBIOS.
 
 Flags:
 `)
@@ -144,6 +145,9 @@ func readTargets(ctx context.Context, r io.Reader, port uint16, out chan<- netip
 			continue
 		}
 		t, err := parseTarget(s, port)
+		if errors.Is(err, errNotOpen) {
+			continue
+		}
 		if err != nil {
 			fmt.Fprintf(stderr, "smbsweep probe: stdin line %d: %v\n", line, err)
 			continue
@@ -160,13 +164,19 @@ func readTargets(ctx context.Context, r io.Reader, port uint16, out chan<- netip
 	return nil
 }
 
+// errNotOpen marks a scan result line whose port is not open; such lines
+// are skipped silently.
+var errNotOpen = errors.New("port not open")
+
 // parseTarget accepts HOST, HOST:PORT, [IPv6]:PORT, or a JSON object with
-// "ip" and optionally "port" (a 'smbsweep scan' result line).
+// "ip" and optionally "port" and "status" (a 'smbsweep scan' result line;
+// lines whose status is not "success" give errNotOpen).
 func parseTarget(s string, port uint16) (netip.AddrPort, error) {
 	if strings.HasPrefix(s, "{") {
 		var v struct {
-			IP   string          `json:"ip"`
-			Port json.RawMessage `json:"port"`
+			IP     string          `json:"ip"`
+			Port   json.RawMessage `json:"port"`
+			Status *string         `json:"status"`
 		}
 		if err := json.Unmarshal([]byte(s), &v); err != nil {
 			return netip.AddrPort{}, fmt.Errorf("bad JSON target: %v", err)
@@ -174,6 +184,11 @@ func parseTarget(s string, port uint16) (netip.AddrPort, error) {
 		a, err := netip.ParseAddr(v.IP)
 		if err != nil {
 			return netip.AddrPort{}, fmt.Errorf("bad JSON target ip: %v", err)
+		}
+		if v.Status != nil && *v.Status != "success" {
+			// A scan line for a closed ("connection-refused") or
+			// unreachable port: nothing listens there.
+			return netip.AddrPort{}, errNotOpen
 		}
 		p := port
 		if len(v.Port) > 0 {

@@ -25,8 +25,10 @@ func TestParseTarget(t *testing.T) {
 		{"ipv6", "2001:db8::1", netip.MustParseAddrPort("[2001:db8::1]:445"), false},
 		{"[ipv6]:port", "[2001:db8::1]:139", netip.MustParseAddrPort("[2001:db8::1]:139"), false},
 		{"v4-mapped", "::ffff:198.18.0.1", netip.MustParseAddrPort("198.18.0.1:445"), false},
-		{"scan json", `{"ip":"198.18.0.7","port":139,"status":"open"}`, netip.MustParseAddrPort("198.18.0.7:139"), false},
+		{"scan json", `{"ip":"198.18.0.7","port":139,"status":"success","classification":"synack"}`, netip.MustParseAddrPort("198.18.0.7:139"), false},
 		{"scan json without port", `{"ip":"198.18.0.7"}`, netip.MustParseAddrPort("198.18.0.7:445"), false},
+		{"scan json closed", `{"ip":"198.18.0.7","port":445,"status":"connection-refused","classification":"rst"}`, netip.AddrPort{}, true},
+		{"scan json unreachable", `{"ip":"198.18.0.10","port":139,"status":"unreachable"}`, netip.AddrPort{}, true},
 		{"hostname", "example.com", netip.AddrPort{}, true},
 		{"port 0", "198.18.0.1:0", netip.AddrPort{}, true},
 		{"bad json", `{"ip":1}`, netip.AddrPort{}, true},
@@ -61,7 +63,10 @@ func TestProbeCommand(t *testing.T) {
 	t.Cleanup(func() { l.Close(); srv.Close() })
 	addr := l.Addr().String()
 
-	stdin := strings.NewReader("# comment\n" + addr + "\n\nnot-a-host\n" + `{"ip":"127.0.0.1","port":` + addr[strings.LastIndex(addr, ":")+1:] + "}\n")
+	port := addr[strings.LastIndex(addr, ":")+1:]
+	stdin := strings.NewReader("# comment\n" + addr + "\n\nnot-a-host\n" +
+		`{"ip":"127.0.0.1","port":` + port + `,"status":"success"}` + "\n" +
+		`{"ip":"127.0.0.1","port":` + port + `,"status":"connection-refused"}` + "\n")
 	var stdout, stderr bytes.Buffer
 	if code := probeMain([]string{"-workers", "2"}, stdin, &stdout, &stderr); code != exitOK {
 		t.Fatalf("exit %d, stderr %s", code, stderr.String())
