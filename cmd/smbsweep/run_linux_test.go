@@ -38,34 +38,18 @@ import (
 	"github.com/smbsweep/smbsweep/rawscan/pipeline"
 )
 
-var (
-	runBinOnce sync.Once
-	runBin     string
-	runBinErr  error
-)
-
-// smbsweepBinary builds the command once per test process, statically
+// smbsweepBinary builds the command into the test's temporary directory
+// (the build cache makes every build after the first a link), statically
 // (CGO_ENABLED=0, as released: the capability drop needs it).
 func smbsweepBinary(t *testing.T) string {
 	t.Helper()
-	runBinOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "smbsweep-run-test-")
-		if err != nil {
-			runBinErr = err
-			return
-		}
-		os.Chmod(dir, 0o755)
-		runBin = filepath.Join(dir, "smbsweep")
-		cmd := exec.Command("go", "build", "-o", runBin, ".")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			runBinErr = fmt.Errorf("go build: %v: %s", err, out)
-		}
-	})
-	if runBinErr != nil {
-		t.Fatal(runBinErr)
+	bin := filepath.Join(t.TempDir(), "smbsweep")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v: %s", err, out)
 	}
-	return runBin
+	return bin
 }
 
 // record is the part of an output line the tests read.
@@ -180,12 +164,12 @@ func runArgs(extra ...string) []string {
 		"--connect-timeout", "2s", "--read-timeout", "2s", "--host-timeout", "3s", "--workers", "32"}, extra...)
 }
 
-func runIn(t *testing.T, l *lab.Lab, timeout time.Duration, args ...string) (stderr string) {
+func runIn(t *testing.T, l *lab.Lab, bin string, timeout time.Duration, args ...string) (stderr string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	var eb bytes.Buffer
-	cmd := l.Command(ctx, smbsweepBinary(t), args...)
+	cmd := l.Command(ctx, bin, args...)
 	cmd.Stderr = &eb
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("smbsweep %s: %v\n%s", strings.Join(args, " "), err, eb.String())
@@ -201,6 +185,7 @@ func runIn(t *testing.T, l *lab.Lab, timeout time.Duration, args ...string) (std
 // equal the last status-file line's.
 func TestIntegrationRun(t *testing.T) {
 	l := labtest.New(t, &lab.Config{Seed: 21, Samba: true, Hostile: true})
+	bin := smbsweepBinary(t)
 	gt, err := l.GroundTruth()
 	if err != nil {
 		t.Fatal(err)
@@ -211,7 +196,7 @@ func TestIntegrationRun(t *testing.T) {
 	defer cancel()
 	args := runArgs("-r", "50000", "--seed", "9", "-o", out, "--metadata", meta, "--status-file", status,
 		"--metrics-addr", "127.0.0.1:0", "--contact", "lab@example.org", gt.Range.String())
-	cmd := l.Command(ctx, smbsweepBinary(t), args...)
+	cmd := l.Command(ctx, bin, args...)
 	pr, pw := io.Pipe()
 	cmd.Stderr = pw
 	if err := cmd.Start(); err != nil {
@@ -396,20 +381,21 @@ func lastStatus(t *testing.T, path string) *pipeline.Status {
 // with SIGINT, which must stop gracefully with exit 0.
 func TestIntegrationRunResume(t *testing.T) {
 	l := labtest.New(t, &lab.Config{Seed: 22})
+	bin := smbsweepBinary(t)
 	gt, err := l.GroundTruth()
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	full := filepath.Join(dir, "full.json")
-	runIn(t, l, 60*time.Second, runArgs("-q", "-r", "30000", "--seed", "77", "-o", full, gt.Range.String())...)
+	runIn(t, l, bin, 60*time.Second, runArgs("-q", "-r", "30000", "--seed", "77", "-o", full, gt.Range.String())...)
 	want := hostSet(t, readRecords(t, full))
 
 	out, ckpt := filepath.Join(dir, "out.json"), filepath.Join(dir, "ckpt.json")
 	args := runArgs("-q", "-r", "20000", "--seed", "77", "-o", out, "--checkpoint", ckpt, "--checkpoint-interval", "300ms", gt.Range.String())
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := l.Command(ctx, smbsweepBinary(t), args...)
+	cmd := l.Command(ctx, bin, args...)
 	var eb bytes.Buffer
 	cmd.Stderr = &eb
 	if err := cmd.Start(); err != nil {
@@ -427,7 +413,7 @@ func TestIntegrationRunResume(t *testing.T) {
 	}
 	t.Logf("killed after %v: %d records, checkpoint positions %v", kill, len(before), c.State.Positions)
 
-	runIn(t, l, 60*time.Second, runArgs("-q", "-r", "30000", "-o", out, "--checkpoint", ckpt, "--resume", gt.Range.String())...)
+	runIn(t, l, bin, 60*time.Second, runArgs("-q", "-r", "30000", "-o", out, "--checkpoint", ckpt, "--resume", gt.Range.String())...)
 	got := hostSet(t, readRecords(t, out))
 	wantSet := map[netip.Addr]bool{}
 	for a := range want {
@@ -439,7 +425,7 @@ func TestIntegrationRunResume(t *testing.T) {
 	// checkpoint that is not done and metadata that says so; a resume
 	// completes it.
 	out2, ckpt2, meta2 := filepath.Join(dir, "out2.json"), filepath.Join(dir, "ckpt2.json"), filepath.Join(dir, "meta2.json")
-	cmd = l.Command(ctx, smbsweepBinary(t), runArgs("-q", "-r", "20000", "--seed", "77", "-o", out2, "--checkpoint", ckpt2, "--metadata", meta2, gt.Range.String())...)
+	cmd = l.Command(ctx, bin, runArgs("-q", "-r", "20000", "--seed", "77", "-o", out2, "--checkpoint", ckpt2, "--metadata", meta2, gt.Range.String())...)
 	eb.Reset()
 	cmd.Stderr = &eb
 	if err := cmd.Start(); err != nil {
@@ -461,7 +447,7 @@ func TestIntegrationRunResume(t *testing.T) {
 	if c2.Done || m2.Completed || m2.Abandoned != 0 {
 		t.Errorf("after SIGINT: checkpoint done %v, metadata completed %v, %d abandoned; want false, false, 0", c2.Done, m2.Completed, m2.Abandoned)
 	}
-	runIn(t, l, 60*time.Second, runArgs("-q", "-r", "30000", "-o", out2, "--checkpoint", ckpt2, "--resume", gt.Range.String())...)
+	runIn(t, l, bin, 60*time.Second, runArgs("-q", "-r", "30000", "-o", out2, "--checkpoint", ckpt2, "--resume", gt.Range.String())...)
 	diffHosts(t, "SIGINT + resumed vs uninterrupted", wantSet, hostSet(t, readRecords(t, out2)))
 
 	// The merge of the two halves is the same (and idempotent).
@@ -478,6 +464,7 @@ func TestIntegrationRunResume(t *testing.T) {
 // to it from one second after the edit on, while some did before.
 func TestIntegrationRunOptOut(t *testing.T) {
 	l := labtest.New(t, &lab.Config{Seed: 23})
+	bin := smbsweepBinary(t)
 	gt, err := l.GroundTruth()
 	if err != nil {
 		t.Fatal(err)
@@ -515,7 +502,7 @@ func TestIntegrationRunOptOut(t *testing.T) {
 	out := filepath.Join(dir, "out.json")
 	// Without the qdisc bypass, so the egress capture (a packet tap)
 	// sees every frame.
-	runIn(t, l, 60*time.Second, runArgs("-q", "-r", "15000", "--qdisc-bypass=false", "--scan-only", "-b", optout, "--status-file", status, "-o", out, gt.Range.String())...)
+	runIn(t, l, bin, 60*time.Second, runArgs("-q", "-r", "15000", "--qdisc-bypass=false", "--scan-only", "-b", optout, "--status-file", status, "-o", out, gt.Range.String())...)
 	<-done
 	if _, err := capture.Stop(); err != nil {
 		t.Fatal(err)
@@ -574,13 +561,14 @@ func framesTo(t *testing.T, path string, p netip.Prefix, at time.Time) (before, 
 // and compares the union of their outputs with a single run's.
 func TestIntegrationRunShards(t *testing.T) {
 	l := labtest.New(t, &lab.Config{Seed: 24})
+	bin := smbsweepBinary(t)
 	gt, err := l.GroundTruth()
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	single := filepath.Join(dir, "single.json")
-	runIn(t, l, 60*time.Second, runArgs("-q", "-r", "30000", "--seed", "5", "-o", single, gt.Range.String())...)
+	runIn(t, l, bin, 60*time.Second, runArgs("-q", "-r", "30000", "--seed", "5", "-o", single, gt.Range.String())...)
 	want := map[netip.Addr]bool{}
 	for a := range hostSet(t, readRecords(t, single)) {
 		want[a] = true
@@ -590,7 +578,7 @@ func TestIntegrationRunShards(t *testing.T) {
 	for i := range outs {
 		outs[i] = filepath.Join(dir, "shard-"+strconv.Itoa(i)+".json")
 		wg.Go(func() {
-			runIn(t, l, 60*time.Second, runArgs("-q", "-r", "10000", "--seed", "5", "--shards", "3", "--shard", strconv.Itoa(i), "-o", outs[i], gt.Range.String())...)
+			runIn(t, l, bin, 60*time.Second, runArgs("-q", "-r", "10000", "--seed", "5", "--shards", "3", "--shard", strconv.Itoa(i), "-o", outs[i], gt.Range.String())...)
 		})
 	}
 	wg.Wait()
@@ -722,6 +710,7 @@ func TestIntegrationRunCapabilities(t *testing.T) {
 // and SIGHUP, reading the effect back from GET /status.
 func TestIntegrationRunSteering(t *testing.T) {
 	l := labtest.New(t, &lab.Config{Seed: 26})
+	bin := smbsweepBinary(t)
 	dir := t.TempDir()
 	optout := filepath.Join(dir, "optout.conf")
 	os.WriteFile(optout, []byte("# empty\n"), 0o644)
@@ -730,7 +719,7 @@ func TestIntegrationRunSteering(t *testing.T) {
 	// A /17 at 4000 pps: 8 s of sending to steer in.
 	args := runArgs("-r", "4000", "--scan-only", "-b", optout, "--metrics-addr", "127.0.0.1:0", "--control",
 		"-o", filepath.Join(dir, "out.json"), "198.18.0.0/17")
-	cmd := l.Command(ctx, smbsweepBinary(t), args...)
+	cmd := l.Command(ctx, bin, args...)
 	pr, pw := io.Pipe()
 	cmd.Stderr = pw
 	if err := cmd.Start(); err != nil {
