@@ -32,7 +32,7 @@ const (
 	flagHoneypot = "honeypot-suspect"
 	flagImpacket = "impacket-like"
 	flagSamba    = "samba"
-	flagSYNProxy = "syn-proxy-suspect"
+	flagSYNProxy = "suspect-proxy"
 )
 
 // Config tunes an Aggregator. A nil *Config means all defaults.

@@ -127,8 +127,8 @@ func TestAggregate(t *testing.T) {
 			name: "suspects from flags and scan.flags, unknown fields ignored",
 			in: []string{
 				recImpacket,
-				`{"ip":"198.18.0.5","status":"success","smb":{"dialect":"2.1","new_thing":[1,{"a":null}]},"flags":["honeypot-suspect","impacket-like"],"scan":{"ttl":64,"window":1024,"flags":["syn-proxy-suspect"]},"extra":true}`,
-				`{"ip":"198.18.0.6","status":"io-timeout","scan":{"flags":["syn-proxy-suspect"]}}`,
+				`{"ip":"198.18.0.5","status":"success","smb":{"dialect":"2.1","new_thing":[1,{"a":null}]},"flags":["honeypot-suspect","impacket-like"],"scan":{"ttl":64,"window":1024,"flags":["suspect-proxy"]},"extra":true}`,
+				`{"ip":"198.18.0.6","status":"io-timeout","scan":{"flags":["suspect-proxy"]}}`,
 			},
 			got:  func(s *Summary) any { return []any{s.Records, s.Malformed, s.Suspect} },
 			want: []any{uint64(3), uint64(0), Suspect{Honeypot: 1, ImpacketLike: 2, SYNProxy: 2, Any: 3}},
