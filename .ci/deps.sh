@@ -4,12 +4,15 @@
 # Needs root for apt-get; without it, only reports.
 set -euo pipefail
 what=${1:-test}
-lab=(samba smbclient python3-impacket nftables iproute2 tcpdump ethtool procps psmisc)
+lab=(samba smbclient python3-impacket nftables iproute2 tcpdump ethtool procps psmisc bc)
+# The report page test renders in headless Chromium.
+browser=(chromium fonts-dejavu-core)
 bench=(zmap masscan nmap time linux-perf)
 case "$what" in
-	lab|test) pkgs=("${lab[@]}") ;;
+	lab) pkgs=("${lab[@]}") ;;
+	test) pkgs=("${lab[@]}" "${browser[@]}") ;;
 	bench) pkgs=("${lab[@]}" "${bench[@]}") ;;
-	all) pkgs=("${lab[@]}" "${bench[@]}") ;;
+	all) pkgs=("${lab[@]}" "${browser[@]}" "${bench[@]}") ;;
 	*) echo "usage: $0 [test|lab|bench|all]" >&2; exit 2 ;;
 esac
 missing=()
