@@ -10,6 +10,7 @@
 //	scan     stateless SYN scan (ZMap's job)
 //	probe    SMB facts for hosts given as arguments or on stdin
 //	run      scan and probe in one streaming pipeline
+//	merge    combine run outputs (shards, resumes), each host once
 //	lab      the built-in simulated internet (network namespaces)
 //	report   aggregate a results file into a page and a summary
 package main
@@ -45,6 +46,7 @@ func commands() []command {
 		{"probe", "SMB facts for hosts (args, stdin lines, or scan JSON lines)", runProbe},
 		{"run", "scan and probe in one streaming pipeline", runRun},
 		{"lab", "the built-in simulated internet: up, down, status", runLab},
+		{"merge", "combine run outputs (shards, resumes), each host once", runMerge},
 		{"report", "aggregate results into an HTML page and a text summary", runReport},
 	}
 }
