@@ -56,7 +56,7 @@ func (f *targetFlags) register(fs *flag.FlagSet, defaultThreads int) {
 		fs.IntVar(&f.threads, n, defaultThreads, "sender threads: each walks its own subshard")
 	}
 	for _, n := range []string{"n", "max-targets"} {
-		fs.StringVar(&f.maxTargets, n, "", "cap on targets over all shards and threads: a number or a percentage like 10% (default: no cap)")
+		fs.StringVar(&f.maxTargets, n, "", "cap on targets emitted over all shards and threads: a count, or a percentage of all targets like 10% (default: no cap)")
 	}
 	for _, n := range []string{"b", "blocklist-file"} {
 		fs.Var(&f.blocklists, n, "opt-out file in ZMap's format (repeatable); excluded at start and re-checked per target while it is watched")

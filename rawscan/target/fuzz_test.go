@@ -84,3 +84,49 @@ func FuzzReducer(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAddrTable checks the permutation's index→address table against
+// Set.At for sets built from fuzzed ranges: each pair of uint32s in data is
+// a range (wrapped into order), every odd range is subtracted.
+func FuzzAddrTable(f *testing.F) {
+	f.Add([]byte{0xc6, 0x12, 0, 0, 0xc6, 0x12, 0xff, 0xff}, uint8(10))
+	f.Add([]byte{0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 10, 0, 0, 0, 10, 255, 255, 255}, uint8(18))
+	f.Add([]byte{255, 255, 255, 255, 255, 255, 255, 255}, uint8(8))
+	f.Fuzz(func(t *testing.T, data []byte, tableBits uint8) {
+		var allow, block []blocklist.Range
+		for i := 0; i+8 <= len(data) && i < 8*64; i += 8 {
+			a := uint32(data[i])<<24 | uint32(data[i+1])<<16 | uint32(data[i+2])<<8 | uint32(data[i+3])
+			b := uint32(data[i+4])<<24 | uint32(data[i+5])<<16 | uint32(data[i+6])<<8 | uint32(data[i+7])
+			r := blocklist.Range{First: addrOf(min(a, b)), Last: addrOf(max(a, b))}
+			if (i/8)%2 == 0 {
+				allow = append(allow, r)
+			} else {
+				block = append(block, r)
+			}
+		}
+		set := blocklist.NewSet(allow...).Subtract(blocklist.NewSet(block...))
+		n := set.Count()
+		if n == 0 {
+			return
+		}
+		tab := newAddrTableBits(set, int(tableBits%16)+1)
+		check := func(i uint64) {
+			if got, want := tab.at(i), set.At(i); got != want {
+				t.Fatalf("at(%d) = %v, want %v (set %v)", i, got, want, set.Ranges())
+			}
+		}
+		for b := range uint64(len(tab.rng)) {
+			first := b << tab.shift
+			check(first)
+			check(min(first+1<<tab.shift-1, n-1))
+		}
+		// The first and last member of each range.
+		before := uint64(0)
+		for _, r := range set.Ranges()[:min(set.Len(), 64)] {
+			size := uint64(u32(r.Last)-u32(r.First)) + 1
+			check(before)
+			check(before + size - 1)
+			before += size
+		}
+	})
+}
