@@ -44,26 +44,21 @@ func (r *repeatedFlag) Set(s string) error { *r = append(*r, s); return nil }
 // register defines the target flags on fs. defaultThreads is the default
 // of -T: 1 for 'targets', the sender count for 'scan'.
 func (f *targetFlags) register(fs *flag.FlagSet, defaultThreads int) {
-	for _, n := range []string{"p", "ports"} {
-		fs.StringVar(&f.ports, n, strconv.Itoa(target.DefaultPort), "destination ports: a list with ranges, e.g. 445,139,8000-8010")
-	}
-	for _, n := range []string{"e", "seed"} {
-		fs.StringVar(&f.seed, n, "", "permutation seed, a uint64 (default: random, printed so the run can be repeated)")
-	}
+	short := func(name, long string) { fs.Var(fs.Lookup(long).Value, name, "short for --"+long) }
+	fs.StringVar(&f.ports, "ports", strconv.Itoa(target.DefaultPort), "destination ports: a list with ranges, e.g. 445,139,8000-8010")
+	short("p", "ports")
+	fs.StringVar(&f.seed, "seed", "", "permutation seed, a uint64 (default: random, printed so the run can be repeated)")
+	short("e", "seed")
 	fs.IntVar(&f.shards, "shards", 1, "number of machines sharing the scan (all need the same --seed and lists)")
 	fs.IntVar(&f.shard, "shard", 0, "index of this machine, 0 ≤ shard < shards")
-	for _, n := range []string{"T", "sender-threads"} {
-		fs.IntVar(&f.threads, n, defaultThreads, "sender threads: each walks its own subshard")
-	}
-	for _, n := range []string{"n", "max-targets"} {
-		fs.StringVar(&f.maxTargets, n, "", "cap on targets emitted over all shards and threads: a count, or a percentage of all targets like 10% (default: no cap)")
-	}
-	for _, n := range []string{"b", "blocklist-file"} {
-		fs.Var(&f.blocklists, n, "opt-out file in ZMap's format (repeatable); excluded at start and re-checked per target while it is watched")
-	}
-	for _, n := range []string{"w", "allowlist-file"} {
-		fs.Var(&f.allowlists, n, "allowlist file in ZMap's format (repeatable): only these addresses, intersected with the TARGETs")
-	}
+	fs.IntVar(&f.threads, "sender-threads", defaultThreads, "sender threads: each walks its own subshard")
+	short("T", "sender-threads")
+	fs.StringVar(&f.maxTargets, "max-targets", "", "cap on targets emitted over all shards and threads: a count, or a percentage of all targets like 10% (default: no cap)")
+	short("n", "max-targets")
+	fs.Var(&f.blocklists, "blocklist-file", "opt-out file in ZMap's format (repeatable); excluded at start and re-checked per target while it is watched")
+	short("b", "blocklist-file")
+	fs.Var(&f.allowlists, "allowlist-file", "allowlist file in ZMap's format (repeatable): only these addresses, intersected with the TARGETs")
+	short("w", "allowlist-file")
 	fs.BoolVar(&f.allowReserved, "allow-reserved", false, "allow the reserved blocks (IANA special-purpose registry and multicast)")
 }
 

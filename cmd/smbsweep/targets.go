@@ -42,9 +42,8 @@ func runTargets(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	tf.register(fs, 1)
 	fs.BoolVar(&count, "count", false, "print only the number of targets, walking every subshard of this shard and every filter as a scan does")
-	for _, n := range []string{"q", "quiet"} {
-		fs.BoolVar(&quiet, n, false, "no summary line on stderr")
-	}
+	fs.BoolVar(&quiet, "quiet", false, "no summary line on stderr")
+	fs.BoolVar(&quiet, "q", false, "short for --quiet")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `Usage: smbsweep targets [flags] TARGET...
 
