@@ -202,21 +202,31 @@ func TestIntegrationRun(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var stderr bytes.Buffer
+	var (
+		stderr     bytes.Buffer
+		scrapers   sync.WaitGroup
+		readerDone = make(chan struct{})
+	)
 	scrapes := make(chan map[string]float64, 64)
 	go func() {
-		defer close(scrapes)
+		defer close(readerDone)
 		sc := bufio.NewScanner(pr)
 		re := regexp.MustCompile(`metrics on http://(\S+)/metrics`)
 		for sc.Scan() {
 			stderr.WriteString(sc.Text() + "\n")
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				go scrapeLoop(t, l, m[1], scrapes)
+				scrapers.Go(func() { scrapeLoop(t, l, m[1], scrapes) })
 			}
 		}
 	}()
 	err = cmd.Wait()
 	pw.Close()
+	// Close scrapes only once nothing can send on it: the reader has seen
+	// the end of stderr (no new scraper starts) and every scraper has
+	// returned (its GET failed once the process exited).
+	<-readerDone
+	scrapers.Wait()
+	close(scrapes)
 	var samples []map[string]float64
 	for s := range scrapes {
 		samples = append(samples, s)
