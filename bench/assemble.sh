@@ -10,7 +10,7 @@ cd "$(dirname "$0")"
 	echo "comparisons are ratios measured side by side in one run, medians of repeats."
 	echo "Sections are kept in bench/results/ and assembled by bench/assemble.sh."
 	echo
-	for f in targets blocklist lab rawscan smbprobe run report; do
+	for f in summary targets blocklist lab rawscan smbprobe run report; do
 		[ -f "results/$f.md" ] || continue
 		echo; cat "results/$f.md"; echo
 	done
