@@ -20,6 +20,7 @@ import (
 	"strings"
 
 	"github.com/smbsweep/smbsweep/blocklist"
+	"github.com/smbsweep/smbsweep/rawscan"
 	"github.com/smbsweep/smbsweep/rawscan/target"
 )
 
@@ -62,8 +63,8 @@ func (f *targetFlags) register(fs *flag.FlagSet, defaultThreads int) {
 	fs.BoolVar(&f.allowReserved, "allow-reserved", false, "allow the reserved blocks (IANA special-purpose registry and multicast)")
 }
 
-// flagUsageError is a problem with the target flags or arguments: the
-// command prints it and exits with exitUsage.
+// flagUsageError is a problem with the flags or arguments of 'targets',
+// 'scan' or 'run': the command prints it and exits with exitUsage.
 type flagUsageError struct{ msg string }
 
 func (e *flagUsageError) Error() string { return e.msg }
@@ -85,8 +86,9 @@ type targetPlan struct {
 	Config    target.Config
 	SeedGiven bool
 
-	// OptOut watches the -b files (nil without -b). Its Contains is the
-	// per-target send-time filter; its Run must be started by the caller.
+	// OptOut watches the -b files (nil without -b); its Run must be
+	// started by the caller. The per-target send-time check is Filter,
+	// not OptOut.Contains.
 	OptOut *blocklist.Watcher
 
 	// Counts of addresses at each stage, for the summary line.
@@ -205,12 +207,13 @@ func (f optOutFilter) Contains(a netip.Addr) bool {
 }
 
 // Filter returns the send-time opt-out filter of the plan, or nil without
-// -b files.
-func (p *targetPlan) Filter() func(netip.Addr) bool {
+// -b files. 'targets' applies it per target; 'scan' and 'run' pass it as
+// rawscan.Config.OptOut.
+func (p *targetPlan) Filter() rawscan.OptOut {
 	if p.OptOut == nil {
 		return nil
 	}
-	return optOutFilter{p.OptOut}.Contains
+	return optOutFilter{p.OptOut}
 }
 
 // targetArg is one TARGET argument and its addresses.

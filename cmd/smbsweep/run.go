@@ -73,13 +73,20 @@ func (r *runFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&r.keepCaps, "keep-caps", false, "do not drop capabilities after opening the raw sockets")
 }
 
+// newRunFlagSet defines the flags of 'run': those of 'scan' (with the
+// shared target flags) and rf's.
+func newRunFlagSet(sf *scanFlags, rf *runFlags, stderr io.Writer) *flag.FlagSet {
+	fs := newScanFlagSet(sf, stderr)
+	fs.Init("smbsweep run", flag.ContinueOnError)
+	rf.register(fs)
+	return fs
+}
+
 // runRun is the 'run' subcommand.
 func runRun(args []string, stdout, stderr io.Writer) int {
 	sf := &scanFlags{set: map[string]bool{}}
 	rf := &runFlags{}
-	fs := newScanFlagSet(sf, stderr)
-	fs.Init("smbsweep run", flag.ContinueOnError)
-	rf.register(fs)
+	fs := newRunFlagSet(sf, rf, stderr)
 	targets, err := parseInterleaved(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		fs.SetOutput(stdout)
@@ -102,11 +109,10 @@ Flags:
 	}
 	fs.Visit(func(fl *flag.Flag) { sf.set[fl.Name] = true })
 	err = runPipeline(sf, rf, targets, fs, stdout, stderr)
-	var ue errUsage
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.As(err, &ue) || isUsage(err):
+	case isUsage(err):
 		fmt.Fprintf(stderr, "smbsweep run: %v\n", err)
 		return exitUsage
 	default:
@@ -309,15 +315,15 @@ func runPipeline(sf *scanFlags, rf *runFlags, targets []string, fs *flag.FlagSet
 	}
 	owned = true
 	meta := metadata(plan, rf, rt, targets, fs, ck != nil)
-	if plan.optOut != nil {
-		go plan.optOut.Run(ctx)
+	if plan.tp.OptOut != nil {
+		go plan.tp.OptOut.Run(ctx)
 	}
 	if ln != nil {
 		var ctl *pipeline.Control
 		if rf.control {
 			ctl = &pipeline.Control{}
-			if plan.optOut != nil {
-				ctl.Reload = plan.optOut.Reload
+			if plan.tp.OptOut != nil {
+				ctl.Reload = plan.tp.OptOut.Reload
 			}
 		}
 		srv := &http.Server{Handler: pipeline.Handler(p, ctl), ReadHeaderTimeout: 5 * time.Second}
@@ -434,7 +440,7 @@ func steerSignals(p *pipeline.Pipeline, plan *scanPlan, sigs <-chan os.Signal, d
 				p.Scanner().Rate().Scale(1 / 1.1)
 				logf("%v: rate now %s", s, rateString(p.Scanner().Rate().Get()))
 			case syscall.SIGHUP:
-				if plan.optOut == nil {
+				if plan.tp.OptOut == nil {
 					logf("SIGHUP: no -b opt-out files to reload")
 				} else {
 					logf("SIGHUP: reloading the -b opt-out files")

@@ -21,7 +21,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/smbsweep/smbsweep/blocklist"
 	"github.com/smbsweep/smbsweep/rawscan"
 	"github.com/smbsweep/smbsweep/rawscan/target"
 )
@@ -121,12 +120,8 @@ func parseScanArgs(args []string, stderr io.Writer) (*scanFlags, []string, error
 	return f, targets, nil
 }
 
-// errUsage marks a flag error: exit 2 with a one-line reason.
-type errUsage struct{ msg string }
-
-func (e errUsage) Error() string { return e.msg }
-
-func usagef(format string, args ...any) error { return errUsage{fmt.Sprintf(format, args...)} }
+// usagef returns a usage error (isUsage): exit 2 with a one-line reason.
+func usagef(format string, args ...any) error { return targetUsagef(format, args...) }
 
 func parseBandwidth(s string) (float64, error) {
 	mult := 1.0
@@ -155,7 +150,6 @@ type scanPlan struct {
 	perm   *target.Permutation
 	rate   float64
 	sports rawscan.PortRange
-	optOut *blocklist.Watcher
 	route  rawscan.RouteConfig
 }
 
@@ -221,7 +215,6 @@ func planScan(f *scanFlags, targets []string) (*scanPlan, error) {
 	if p.tp, err = f.targets.build(targets); err != nil {
 		return nil, err
 	}
-	p.optOut = p.tp.OptOut
 	if p.perm, err = target.New(&p.tp.Config); err != nil {
 		return nil, usagef("%v", err)
 	}
@@ -229,7 +222,11 @@ func planScan(f *scanFlags, targets []string) (*scanPlan, error) {
 }
 
 // config returns the rawscan.Config of the plan for rt; tx and rx are
-// filled in by the caller.
+// filled in by the caller. MaxTargets stays 0: the permutation's iterators
+// already carry -n, split across shards and subshards, and rawscan would
+// split it across the senders a second time. OptOut is the plan's filter,
+// which skips the lookup until a -b file is reloaded (the permutation
+// already excludes the -b files as they were at start).
 func (p *scanPlan) config(rt *rawscan.Route) *rawscan.Config {
 	cfg := &rawscan.Config{
 		Targets:     func(i int) rawscan.Targets { return p.perm.Iterator(i) },
@@ -247,8 +244,8 @@ func (p *scanPlan) config(rt *rawscan.Route) *rawscan.Config {
 	if p.f.cooldown == 0 {
 		cfg.Cooldown = -1
 	}
-	if p.optOut != nil {
-		cfg.OptOut = p.optOut
+	if f := p.tp.Filter(); f != nil {
+		cfg.OptOut = f
 	}
 	return cfg
 }
@@ -268,8 +265,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	p, err := planScan(f, targets)
-	var ue errUsage
-	if errors.As(err, &ue) || isUsage(err) {
+	if isUsage(err) {
 		fmt.Fprintf(stderr, "smbsweep scan: %v\n", err)
 		return exitUsage
 	}
@@ -443,8 +439,8 @@ func liveScan(ctx context.Context, p *scanPlan, stdout, stderr io.Writer) error 
 			return ctx.Err()
 		}
 	}
-	if p.optOut != nil {
-		go p.optOut.Run(ctx)
+	if p.tp.OptOut != nil {
+		go p.tp.OptOut.Run(ctx) // returns ctx.Err() once cancelled
 	}
 	sig := make(chan os.Signal, 4)
 	up, down := rawscan.RateSignals()

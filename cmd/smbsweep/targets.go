@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/smbsweep/smbsweep/rawscan"
 	"github.com/smbsweep/smbsweep/rawscan/target"
 )
 
@@ -135,7 +136,7 @@ type walkStats struct {
 
 // writeTargets writes every target of perm, thread by thread, as IP:PORT
 // lines. optOut, if not nil, is the send-time filter.
-func writeTargets(w io.Writer, perm *target.Permutation, optOut func(netip.Addr) bool) (walkStats, error) {
+func writeTargets(w io.Writer, perm *target.Permutation, optOut rawscan.OptOut) (walkStats, error) {
 	var st walkStats
 	bw := bufio.NewWriterSize(w, targetsOutBuffer)
 	batch := make([]netip.AddrPort, targetsBatch)
@@ -149,7 +150,7 @@ func writeTargets(w io.Writer, perm *target.Permutation, optOut func(netip.Addr)
 			}
 			line = line[:0]
 			for _, ap := range batch[:k] {
-				if optOut != nil && optOut(ap.Addr()) {
+				if optOut != nil && optOut.Contains(ap.Addr()) {
 					st.skipped++
 					continue
 				}
@@ -170,7 +171,7 @@ func writeTargets(w io.Writer, perm *target.Permutation, optOut func(netip.Addr)
 // countTargets walks every thread's subshard of perm in parallel, one
 // goroutine each, applying optOut as a sender would, and returns the
 // totals.
-func countTargets(perm *target.Permutation, optOut func(netip.Addr) bool) walkStats {
+func countTargets(perm *target.Permutation, optOut rawscan.OptOut) walkStats {
 	per := make([]walkStats, perm.Threads())
 	var wg sync.WaitGroup
 	for t := range per {
@@ -188,7 +189,7 @@ func countTargets(perm *target.Permutation, optOut func(netip.Addr) bool) walkSt
 					continue
 				}
 				for _, ap := range batch[:k] {
-					if optOut(ap.Addr()) {
+					if optOut.Contains(ap.Addr()) {
 						st.skipped++
 					} else {
 						st.visited++

@@ -1,11 +1,11 @@
 package main
 
 import (
-	"net/netip"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/smbsweep/smbsweep/rawscan"
 	"github.com/smbsweep/smbsweep/rawscan/target"
 )
 
@@ -31,12 +31,12 @@ func BenchmarkCountTargets(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			var optOut func(netip.Addr) bool
+			var optOut rawscan.OptOut
 			switch bc.filter {
 			case "gated":
-				optOut = plan.Filter() // what 'targets' uses
+				optOut = plan.Filter() // what 'targets', 'scan' and 'run' use
 			case "watcher":
-				optOut = plan.OptOut.Contains // a set lookup per target
+				optOut = plan.OptOut // a set lookup per target
 			}
 			b.ReportAllocs()
 			b.ResetTimer()

@@ -262,6 +262,11 @@ func TestTargetsCountMatchesOutput(t *testing.T) {
 	}
 }
 
+// funcFilter is a rawscan.OptOut made of a function, for tests.
+type funcFilter func(netip.Addr) bool
+
+func (f funcFilter) Contains(a netip.Addr) bool { return f(a) }
+
 // TestTargetsOptOutFilter checks the send-time filter: a target opted out
 // after the permutation was built is skipped and counted, in both modes.
 func TestTargetsOptOutFilter(t *testing.T) {
@@ -274,7 +279,7 @@ func TestTargetsOptOutFilter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	optOut := func(a netip.Addr) bool { return a.As4()[3]%4 == 0 } // 64 of 256
+	optOut := funcFilter(func(a netip.Addr) bool { return a.As4()[3]%4 == 0 }) // 64 of 256
 	if got, want := countTargets(perm, optOut), (walkStats{visited: 192, skipped: 64}); got != want {
 		t.Fatalf("countTargets = %+v, want %+v", got, want)
 	}
@@ -287,7 +292,7 @@ func TestTargetsOptOutFilter(t *testing.T) {
 		t.Fatalf("writeTargets = %+v, want %+v", st, want)
 	}
 	for _, l := range strings.Fields(out.String()) {
-		if optOut(netip.MustParseAddrPort(l).Addr()) {
+		if optOut.Contains(netip.MustParseAddrPort(l).Addr()) {
 			t.Fatalf("opted-out target %s was written", l)
 		}
 	}
@@ -309,7 +314,7 @@ func TestOptOutFilterFollowsReloads(t *testing.T) {
 		want bool
 	}{{"1.2.3.7", false}, {"1.2.3.8", false}} // 1.2.3.7 is not a target: the base set lacks it
 	for _, tt := range tests {
-		if got := filter(netip.MustParseAddr(tt.addr)); got != tt.want {
+		if got := filter.Contains(netip.MustParseAddr(tt.addr)); got != tt.want {
 			t.Fatalf("before reload: filter(%s) = %v, want %v", tt.addr, got, tt.want)
 		}
 	}
@@ -323,7 +328,7 @@ func TestOptOutFilterFollowsReloads(t *testing.T) {
 		addr string
 		want bool
 	}{{"1.2.3.7", true}, {"1.2.3.8", true}, {"1.2.3.9", false}} {
-		if got := filter(netip.MustParseAddr(tt.addr)); got != tt.want {
+		if got := filter.Contains(netip.MustParseAddr(tt.addr)); got != tt.want {
 			t.Fatalf("after reload: filter(%s) = %v, want %v", tt.addr, got, tt.want)
 		}
 	}
