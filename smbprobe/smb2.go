@@ -335,13 +335,6 @@ func appendSessionSetupRequest(b []byte, token []byte) []byte {
 	return append(b, token...)
 }
 
-// SESSION_SETUP response SessionFlags, MS-SMB2 §2.2.6.
-const (
-	sessionFlagIsGuest     = 0x0001
-	sessionFlagIsNull      = 0x0002
-	sessionFlagEncryptData = 0x0004
-)
-
 // sessionSetupResponse is a parsed SMB2 SESSION_SETUP response (§2.2.6).
 type sessionSetupResponse struct {
 	Status         uint32

@@ -16,7 +16,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -29,7 +28,7 @@ var version = "dev"
 const (
 	exitOK      = 0
 	exitFailure = 1 // the operation failed
-	exitUsage   = 2 // bad flags or arguments, or a subcommand not yet available
+	exitUsage   = 2 // bad flags or arguments, a refused target
 )
 
 // command is one subcommand: its name, one line of help and its entry point.
@@ -84,13 +83,4 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, "\nRun 'smbsweep COMMAND -h' for a command's flags. 'smbsweep --version' prints the version.\n")
-}
-
-// errNotYet is returned by subcommands whose stage has not been built yet.
-var errNotYet = errors.New("not available yet")
-
-// notYet reports a subcommand that is not built yet and exits with exitUsage.
-func notYet(name, issue string, stderr io.Writer) int {
-	fmt.Fprintf(stderr, "smbsweep %s: %v (arrives with issue %s)\n", name, errNotYet, issue)
-	return exitUsage
 }
