@@ -5,7 +5,6 @@ package rawscan
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -60,14 +59,12 @@ func bindPacket(c *socket.Conn, ifindex int, proto uint16) error {
 	return c.Bind(&unix.SockaddrLinklayer{Protocol: htons(proto), Ifindex: ifindex})
 }
 
-// txConn is the sendmmsg back end: one syscall per batch.
+// txConn is the sendmmsg back end: one blocking syscall per batch on a
+// socket outside the runtime poller (openTxFD).
 type txConn struct {
-	c    *socket.Conn
+	fd   int
 	msgs [BatchSize]mmsghdr
 	iovs [BatchSize]unix.Iovec
-	n    int // frames in the current call
-	sent int // result of the last sendmmsg
-	fn   func(fd int) error
 }
 
 // mmsghdr is struct mmsghdr of sendmmsg(2).
@@ -82,73 +79,49 @@ var _ TxConn = (*txConn)(nil)
 // OpenTx opens a sendmmsg sender on cfg.Interface. The socket receives
 // nothing. It needs CAP_NET_RAW.
 func OpenTx(cfg *AFPacketConfig) (TxConn, error) {
-	c, ifindex, err := openPacket(cfg, "rawscan-tx")
+	fd, ifindex, err := openTxFD(cfg)
 	if err != nil {
 		return nil, err
 	}
-	if err := setupTx(c, cfg); err != nil {
-		c.Close()
+	if err := bindTxFD(fd, ifindex); err != nil {
+		unix.Close(fd)
 		return nil, err
 	}
-	if err := bindPacket(c, ifindex, unix.ETH_P_IP); err != nil {
-		c.Close()
-		return nil, err
-	}
-	t := &txConn{c: c}
+	t := &txConn{fd: fd}
 	for i := range t.msgs {
 		t.msgs[i].hdr.Iov = &t.iovs[i]
 		t.msgs[i].hdr.Iovlen = 1
 	}
-	t.fn = t.sendmmsg
 	return t, nil
 }
 
-func setupTx(c *socket.Conn, cfg *AFPacketConfig) error {
-	buf := cfg.Buffer
-	if buf == 0 {
-		buf = defaultSocketBuffer
-	}
-	if err := c.SetWriteBuffer(buf); err != nil {
-		return err
-	}
-	if cfg.QdiscBypass {
-		if err := c.SetsockoptInt(unix.SOL_PACKET, unix.PACKET_QDISC_BYPASS, 1); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (t *txConn) sendmmsg(fd int) error {
-	r, _, e := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(fd), uintptr(unsafe.Pointer(&t.msgs[0])), uintptr(t.n), 0, 0, 0)
-	if e != 0 {
-		return e
-	}
-	t.sent = int(r)
-	return nil
-}
-
-// WriteBatch sends frames with as few sendmmsg calls as the kernel allows.
-// While the socket buffer is full it parks on the runtime poller. ENOBUFS
-// (the driver's queue is full, seen with PACKET_QDISC_BYPASS) is reported
-// as zero frames sent after yielding, and the caller retries.
+// WriteBatch sends frames with one sendmmsg call, blocking in the kernel
+// (on the caller's thread) while the socket buffer is full. ENOBUFS (the
+// driver's queue is full, seen with PACKET_QDISC_BYPASS), EAGAIN (blocked
+// for txTimeout) and EINTR are reported as zero frames sent after
+// yielding, and the caller retries.
 func (t *txConn) WriteBatch(frames [][]byte) (int, error) {
-	t.n = min(len(frames), BatchSize)
-	for i := range t.n {
+	n := min(len(frames), BatchSize)
+	if n == 0 {
+		return 0, nil
+	}
+	for i := range n {
 		t.iovs[i].Base = &frames[i][0]
 		t.iovs[i].SetLen(len(frames[i]))
 	}
-	t.sent = 0
-	err := t.c.WriteFunc(context.Background(), "sendmmsg", t.fn)
-	if errors.Is(err, unix.ENOBUFS) {
+	r, _, e := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(t.fd), uintptr(unsafe.Pointer(&t.msgs[0])), uintptr(n), 0, 0, 0)
+	switch e {
+	case 0:
+		return int(r), nil
+	case unix.ENOBUFS, unix.EAGAIN, unix.EINTR:
 		runtime.Gosched()
-		return t.sent, nil
+		return 0, nil
 	}
-	return t.sent, err
+	return 0, os.NewSyscallError("sendmmsg", e)
 }
 
 // Close closes the socket.
-func (t *txConn) Close() error { return t.c.Close() }
+func (t *txConn) Close() error { return os.NewSyscallError("close", unix.Close(t.fd)) }
 
 // rxConn is the receiver: recvmmsg on an AF_PACKET socket with a BPF
 // filter and PACKET_IGNORE_OUTGOING.

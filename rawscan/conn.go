@@ -10,8 +10,8 @@ const BatchSize = 128
 // need not be safe for concurrent use.
 type TxConn interface {
 	// WriteBatch sends frames and returns how many were sent. It blocks
-	// (parked on the runtime poller, not spinning) while the kernel's
-	// queue is full.
+	// (in the kernel on the caller's thread for the AF_PACKET back ends,
+	// never spinning) while the kernel's queue is full.
 	WriteBatch(frames [][]byte) (int, error)
 	// Close releases the connection.
 	Close() error

@@ -7,12 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"sync/atomic"
-	"time"
 	"unsafe"
 
-	"github.com/mdlayher/socket"
 	"golang.org/x/sys/unix"
 )
 
@@ -28,9 +25,9 @@ const (
 )
 
 // txRing is the PACKET_TX_RING back end: frames are copied into a ring
-// shared with the kernel and one sendto flushes every queued slot.
+// shared with the kernel and one sendto flushes every queued slot. Its
+// socket is outside the runtime poller (openTxFD).
 type txRing struct {
-	c      *socket.Conn
 	fd     int
 	ring   []byte
 	frames int
@@ -45,24 +42,21 @@ var errRingFormat = errors.New("rawscan: TX ring frame rejected by the kernel (T
 // OpenTxRing opens a PACKET_TX_RING (TPACKET_V2) sender on cfg.Interface.
 // It needs CAP_NET_RAW.
 func OpenTxRing(cfg *AFPacketConfig) (TxConn, error) {
-	c, ifindex, err := openPacket(cfg, "rawscan-txring")
+	fd, ifindex, err := openTxFD(cfg)
 	if err != nil {
 		return nil, err
 	}
-	t := &txRing{c: c}
+	t := &txRing{fd: fd}
 	if err := t.setup(cfg, ifindex); err != nil {
-		c.Close()
+		t.Close()
 		return nil, err
 	}
 	return t, nil
 }
 
 func (t *txRing) setup(cfg *AFPacketConfig, ifindex int) error {
-	if err := setupTx(t.c, cfg); err != nil {
-		return err
-	}
-	if err := t.c.SetsockoptInt(unix.SOL_PACKET, unix.PACKET_VERSION, unix.TPACKET_V2); err != nil {
-		return err
+	if err := unix.SetsockoptInt(t.fd, unix.SOL_PACKET, unix.PACKET_VERSION, unix.TPACKET_V2); err != nil {
+		return os.NewSyscallError("setsockopt PACKET_VERSION", err)
 	}
 	n := cfg.RingFrames
 	if n == 0 {
@@ -72,53 +66,46 @@ func (t *txRing) setup(cfg *AFPacketConfig, ifindex int) error {
 	blocks := (n + perBlock - 1) / perBlock
 	t.frames = blocks * perBlock
 	req := unix.TpacketReq{Block_size: ringBlockSize, Block_nr: uint32(blocks), Frame_size: ringFrameSize, Frame_nr: uint32(t.frames)}
-	rc, err := t.c.SyscallConn()
+	if err := unix.SetsockoptTpacketReq(t.fd, unix.SOL_PACKET, unix.PACKET_TX_RING, &req); err != nil {
+		return os.NewSyscallError("setsockopt PACKET_TX_RING", err)
+	}
+	ring, err := unix.Mmap(t.fd, 0, blocks*ringBlockSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
-		return err
+		return os.NewSyscallError("mmap", err)
 	}
-	var opErr error
-	err = rc.Control(func(fd uintptr) {
-		t.fd = int(fd)
-		if e := unix.SetsockoptTpacketReq(int(fd), unix.SOL_PACKET, unix.PACKET_TX_RING, &req); e != nil {
-			opErr = os.NewSyscallError("setsockopt PACKET_TX_RING", e)
-			return
-		}
-		t.ring, opErr = unix.Mmap(int(fd), 0, blocks*ringBlockSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-		if opErr != nil {
-			opErr = os.NewSyscallError("mmap", opErr)
-		}
-	})
-	if err = errors.Join(err, opErr); err != nil {
-		return err
-	}
-	return bindPacket(t.c, ifindex, unix.ETH_P_IP)
+	t.ring = ring
+	return bindTxFD(t.fd, ifindex)
 }
 
 func (t *txRing) status(i int) *uint32 {
 	return (*uint32)(unsafe.Pointer(&t.ring[i*ringFrameSize]))
 }
 
-// kick asks the kernel to transmit every slot marked TP_STATUS_SEND_REQUEST,
-// without waiting for completion.
-func (t *txRing) kick() error {
-	_, _, e := unix.Syscall6(unix.SYS_SENDTO, uintptr(t.fd), 0, 0, unix.MSG_DONTWAIT, 0, 0)
+// kick asks the kernel to transmit every slot marked TP_STATUS_SEND_REQUEST.
+// With flags MSG_DONTWAIT it returns without waiting for completion; with
+// flags 0 it also waits, blocked in the kernel, until the driver has
+// released every frame sent (tpacket_snd in net/packet/af_packet.c) or
+// txTimeout has passed.
+func (t *txRing) kick(flags int) error {
+	_, _, e := unix.Syscall6(unix.SYS_SENDTO, uintptr(t.fd), 0, 0, uintptr(flags), 0, 0)
 	switch e {
-	case 0, unix.EAGAIN, unix.ENOBUFS:
+	case 0, unix.EAGAIN, unix.ENOBUFS, unix.EINTR:
 		return nil
 	}
 	return os.NewSyscallError("sendto", e)
 }
 
 // WriteBatch copies frames into free slots and flushes them with one
-// sendto. When the ring is full it flushes and yields until the kernel
-// frees a slot (slots free as the driver releases each frame).
+// sendto. When the ring is full it flushes and waits in the kernel until
+// the frames in flight are released, as a slot frees only when the driver
+// releases its frame.
 func (t *txRing) WriteBatch(frames [][]byte) (int, error) {
 	for i, f := range frames {
 		if len(f) > ringMaxFrame {
 			return i, fmt.Errorf("rawscan: %d-byte frame exceeds the TX ring's %d-byte slots", len(f), ringMaxFrame)
 		}
 		st := t.status(t.next)
-		for spins := 0; ; spins++ {
+		for {
 			s := atomic.LoadUint32(st)
 			if s == unix.TP_STATUS_AVAILABLE {
 				break
@@ -126,13 +113,8 @@ func (t *txRing) WriteBatch(frames [][]byte) (int, error) {
 			if s&tpStatusWrong != 0 {
 				return i, errRingFormat
 			}
-			if err := t.kick(); err != nil {
+			if err := t.kick(0); err != nil {
 				return i, err
-			}
-			if spins < 64 {
-				runtime.Gosched()
-			} else {
-				time.Sleep(20 * time.Microsecond)
 			}
 		}
 		slot := t.ring[t.next*ringFrameSize : (t.next+1)*ringFrameSize]
@@ -146,14 +128,14 @@ func (t *txRing) WriteBatch(frames [][]byte) (int, error) {
 			t.next = 0
 		}
 	}
-	return len(frames), t.kick()
+	return len(frames), t.kick(unix.MSG_DONTWAIT)
 }
 
 // Close unmaps the ring and closes the socket.
 func (t *txRing) Close() error {
 	// Closing the socket first makes the kernel drop its reference to
 	// the ring; then it can be unmapped.
-	err := t.c.Close()
+	err := os.NewSyscallError("close", unix.Close(t.fd))
 	if t.ring != nil {
 		err = errors.Join(err, os.NewSyscallError("munmap", unix.Munmap(t.ring)))
 		t.ring = nil
