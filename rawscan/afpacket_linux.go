@@ -109,7 +109,18 @@ func (t *txConn) WriteBatch(frames [][]byte) (int, error) {
 		t.iovs[i].Base = &frames[i][0]
 		t.iovs[i].SetLen(len(frames[i]))
 	}
-	r, _, e := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(t.fd), uintptr(unsafe.Pointer(&t.msgs[0])), uintptr(n), 0, 0, 0)
+	// The usual call does not block: it is kernel CPU work (every frame
+	// goes through the driver before it returns), so it is made as a raw
+	// syscall, which the runtime treats as running code. A Syscall6 here
+	// would let sysmon take the thread's P away during every batch (the
+	// call lasts longer than sysmon's 20 µs) and wake another thread for
+	// it: a futex wake-up and context switches per batch. Only when the
+	// socket buffer is full does the thread block, through Syscall6.
+	p := uintptr(unsafe.Pointer(&t.msgs[0]))
+	r, _, e := unix.RawSyscall6(unix.SYS_SENDMMSG, uintptr(t.fd), p, uintptr(n), unix.MSG_DONTWAIT, 0, 0)
+	if e == unix.EAGAIN {
+		r, _, e = unix.Syscall6(unix.SYS_SENDMMSG, uintptr(t.fd), p, uintptr(n), 0, 0, 0)
+	}
 	switch e {
 	case 0:
 		return int(r), nil

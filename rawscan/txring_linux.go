@@ -87,7 +87,16 @@ func (t *txRing) status(i int) *uint32 {
 // released every frame sent (tpacket_snd in net/packet/af_packet.c) or
 // txTimeout has passed.
 func (t *txRing) kick(flags int) error {
-	_, _, e := unix.Syscall6(unix.SYS_SENDTO, uintptr(t.fd), 0, 0, uintptr(flags), 0, 0)
+	// A MSG_DONTWAIT kick does not block (it is kernel CPU work on the
+	// queued frames), so it is a raw syscall, keeping sysmon from handing
+	// the thread's P to another thread during every batch; see
+	// txConn.WriteBatch.
+	var e unix.Errno
+	if flags&unix.MSG_DONTWAIT != 0 {
+		_, _, e = unix.RawSyscall6(unix.SYS_SENDTO, uintptr(t.fd), 0, 0, uintptr(flags), 0, 0)
+	} else {
+		_, _, e = unix.Syscall6(unix.SYS_SENDTO, uintptr(t.fd), 0, 0, uintptr(flags), 0, 0)
+	}
 	switch e {
 	case 0, unix.EAGAIN, unix.ENOBUFS, unix.EINTR:
 		return nil
