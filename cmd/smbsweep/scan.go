@@ -91,7 +91,7 @@ func newScanFlagSet(f *scanFlags, stderr io.Writer) *flag.FlagSet {
 	boolean(&f.yes, false, "skip the 5-second pause after the pre-scan banner", "yes")
 	boolean(&f.dryRun, false, "build every frame without opening a socket; print a few and a summary", "d", "dry-run")
 	num(&f.dryFrames, 5, "frames shown by --dry-run", "dry-run-frames")
-	str(&f.tx, "ring", "transmit back end: ring (PACKET_TX_RING) or sendmmsg", "tx")
+	str(&f.tx, "sendmmsg", "transmit back end: sendmmsg (batches of 128) or ring (PACKET_TX_RING)", "tx")
 	str(&f.rx, "recvmmsg", "receive back end: recvmmsg or ring (TPACKET_V3)", "rx")
 	// Off by default: frames sent with PACKET_QDISC_BYPASS skip the packet
 	// taps, so tcpdump and 'smbsweep lab capture' cannot audit them, and
