@@ -44,6 +44,10 @@ const (
 	FlagSuspectProxy Flags = 1 << iota
 )
 
+// SuspectProxyName is how the output of run and report spell
+// FlagSuspectProxy (a record's "scan":{"flags":[…]}).
+const SuspectProxyName = "suspect-proxy"
+
 // A Result is one validated reply to a probe.
 type Result struct {
 	// Addr and Port are the target that answered.

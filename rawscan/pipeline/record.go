@@ -47,7 +47,7 @@ type Scan struct {
 func scanFacts(h *Hit) Scan {
 	s := Scan{TTL: h.TTL, Window: h.Window, MSS: h.MSS, Time: h.ReceivedAt()}
 	if h.Flags&rawscan.FlagSuspectProxy != 0 {
-		s.Flags = []string{"suspect-proxy"}
+		s.Flags = []string{rawscan.SuspectProxyName}
 	}
 	return s
 }

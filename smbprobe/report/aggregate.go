@@ -10,6 +10,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/smbsweep/smbsweep/rawscan"
 )
 
 // Defaults for Config.
@@ -32,7 +34,7 @@ const (
 	flagHoneypot = "honeypot-suspect"
 	flagImpacket = "impacket-like"
 	flagSamba    = "samba"
-	flagSYNProxy = "suspect-proxy"
+	flagSYNProxy = rawscan.SuspectProxyName
 )
 
 // Config tunes an Aggregator. A nil *Config means all defaults.
