@@ -120,33 +120,26 @@ func parseNegTokenInit(b []byte) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	for len(seq) > 0 {
-		tag, c, r, err := derNext(seq)
-		if err != nil {
-			return nil, err
-		}
-		seq = r
-		if tag != derContext0 { // mechTypes [0] MechTypeList
-			continue
-		}
-		list, _, err := derExpect(c, derSequence)
-		if err != nil {
-			return nil, err
-		}
-		var mechs []string
-		for len(list) > 0 {
-			o, r, err := derExpect(list, derOID)
-			if err != nil {
-				return mechs, err
-			}
-			list = r
-			if len(mechs) < maxMechs {
-				mechs = append(mechs, oidString(o))
-			}
-		}
-		return mechs, nil
+	c, ok, err := derField(seq, derContext0) // mechTypes [0] MechTypeList
+	if err != nil || !ok {
+		return nil, err
 	}
-	return nil, nil
+	list, _, err := derExpect(c, derSequence)
+	if err != nil {
+		return nil, err
+	}
+	var mechs []string
+	for len(list) > 0 {
+		o, r, err := derExpect(list, derOID)
+		if err != nil {
+			return mechs, err
+		}
+		list = r
+		if len(mechs) < maxMechs {
+			mechs = append(mechs, oidString(o))
+		}
+	}
+	return mechs, nil
 }
 
 // parseNegTokenResp returns the responseToken of a NegTokenResp
@@ -164,18 +157,31 @@ func parseNegTokenResp(b []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	for len(seq) > 0 {
-		tag, c, r, err := derNext(seq)
-		if err != nil {
-			return nil, err
-		}
-		seq = r
-		if tag == derContext2 { // responseToken [2] OCTET STRING
-			tok, _, err := derExpect(c, derOctetString)
-			return tok, err
-		}
+	c, ok, err := derField(seq, derContext2) // responseToken [2] OCTET STRING
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("%w: NegTokenResp without responseToken", ErrMalformed)
+	if !ok {
+		return nil, fmt.Errorf("%w: NegTokenResp without responseToken", ErrMalformed)
+	}
+	tok, _, err := derExpect(c, derOctetString)
+	return tok, err
+}
+
+// derField returns the contents of the first element tagged tag in seq,
+// the contents of a DER SEQUENCE; ok is false when no element has that tag.
+func derField(seq []byte, tag byte) (content []byte, ok bool, err error) {
+	for len(seq) > 0 {
+		t, c, rest, err := derNext(seq)
+		if err != nil {
+			return nil, false, err
+		}
+		if t == tag {
+			return c, true, nil
+		}
+		seq = rest
+	}
+	return nil, false, nil
 }
 
 // oidString renders a DER OID body (X.690 §8.19) in dotted form; a
