@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 
+	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 )
@@ -20,38 +21,53 @@ import (
 // none treats every IPv6 frame as outside: it is returned as the zero
 // netip.Addr once.
 func Outside(pcapPath string, allowed []netip.Prefix) (outside []netip.Addr, frames, other int, err error) {
-	f, err := os.Open(pcapPath)
-	if err != nil {
-		return nil, 0, 0, err
-	}
-	defer f.Close()
-	r, err := pcapgo.NewReader(f)
-	if err != nil {
-		return nil, 0, 0, err
-	}
-	if r.LinkType() != layers.LinkTypeEthernet {
-		return nil, 0, 0, errors.New("lab: capture is not Ethernet")
-	}
-	for {
-		data, _, err := r.ReadPacketData()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, frames, other, err
-		}
+	err = ReadCapture(pcapPath, func(data []byte, _ gopacket.CaptureInfo) error {
 		frames++
 		dst, ok := frameDst(data)
 		if !ok {
 			other++
-			continue
+			return nil
 		}
 		if !inAny(allowed, dst) {
 			outside = append(outside, dst)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, frames, other, err
 	}
 	slices.SortFunc(outside, netip.Addr.Compare)
 	return slices.Compact(outside), frames, other, nil
+}
+
+// ReadCapture calls fn for every frame of an Ethernet pcap file (as written
+// by a Capture), in order, and stops at the end of the file or at the first
+// error, its own or fn's. The frame is only valid during the call.
+func ReadCapture(pcapPath string, fn func(frame []byte, ci gopacket.CaptureInfo) error) error {
+	f, err := os.Open(pcapPath)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r, err := pcapgo.NewReader(f)
+	if err != nil {
+		return err
+	}
+	if r.LinkType() != layers.LinkTypeEthernet {
+		return errors.New("lab: capture is not Ethernet")
+	}
+	for {
+		data, ci, err := r.ZeroCopyReadPacketData()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := fn(data, ci); err != nil {
+			return err
+		}
+	}
 }
 
 // frameDst returns the destination of an IPv4 or IPv6 Ethernet frame

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/gopacket/gopacket/pcapgo"
+	"github.com/gopacket/gopacket"
 	"github.com/smbsweep/smbsweep/lab"
 	"github.com/smbsweep/smbsweep/lab/labtest"
 	"github.com/smbsweep/smbsweep/rawscan"
@@ -326,31 +326,22 @@ func TestIntegrationForgedRepliesAndEgress(t *testing.T) {
 
 	// Every frame that left the scanner namespace went to an in-scope,
 	// not opted-out address; and the SYNs are all there.
-	f, err := os.Open(capPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := pcapgo.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
 	syns := 0
-	for {
-		data, _, err := r.ReadPacketData()
-		if err != nil {
-			break
-		}
+	err = lab.ReadCapture(capPath, func(data []byte, _ gopacket.CaptureInfo) error {
 		p, ok := rawscantest.ParseProbe(data)
 		if !ok {
-			continue // ARP, or the kernel's ICMP
+			return nil // ARP, or the kernel's ICMP
 		}
 		if !gt.Range.Contains(p.Dst) || opt.Contains(p.Dst) {
-			t.Fatalf("frame to out-of-scope or opted-out %v (flags %#x)", p.Dst, p.Flags)
+			return fmt.Errorf("frame to out-of-scope or opted-out %v (flags %#x)", p.Dst, p.Flags)
 		}
 		if p.Flags == rawscantest.FlagSYN {
 			syns++
 		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	// The capture socket may drop a few frames on a loaded machine; it
 	// must still have seen nearly all, or the check above proves little.

@@ -28,8 +28,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
@@ -535,36 +535,25 @@ func TestIntegrationRunOptOut(t *testing.T) {
 // framesTo counts the IPv4 TCP frames of a pcap to p before and after t.
 func framesTo(t *testing.T, path string, p netip.Prefix, at time.Time) (before, after int) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := pcapgo.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		data, ci, err := r.ReadPacketData()
-		if errors.Is(err, io.EOF) {
-			return before, after
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	err := lab.ReadCapture(path, func(data []byte, ci gopacket.CaptureInfo) error {
 		if len(data) < 34 || layers.EthernetType(uint16(data[12])<<8|uint16(data[13])) != layers.EthernetTypeIPv4 || data[23] != 6 {
-			continue
+			return nil
 		}
 		dst := netip.AddrFrom4([4]byte(data[30:34]))
 		if !p.Contains(dst) {
-			continue
+			return nil
 		}
 		if ci.Timestamp.After(at) {
 			after++
 		} else {
 			before++
 		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
+	return before, after
 }
 
 // TestIntegrationRunShards runs --shards 3 as three concurrent processes

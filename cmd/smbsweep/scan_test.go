@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/gopacket/gopacket/pcapgo"
+	"github.com/gopacket/gopacket"
 	"github.com/smbsweep/smbsweep/lab"
 	"github.com/smbsweep/smbsweep/lab/labtest"
 )
@@ -192,22 +192,9 @@ func TestIntegrationScanCommand(t *testing.T) {
 // and the IPv4 frames addressed outside scope.
 func countSYNs(t *testing.T, path string, scope netip.Prefix) (syns, outside int) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := pcapgo.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		b, _, err := r.ReadPacketData()
-		if err != nil {
-			return syns, outside
-		}
+	err := lab.ReadCapture(path, func(b []byte, _ gopacket.CaptureInfo) error {
 		if len(b) < 34 || b[12] != 0x08 || b[13] != 0x00 {
-			continue
+			return nil
 		}
 		if dst := netip.AddrFrom4([4]byte(b[30:34])); !scope.Contains(dst) {
 			outside++
@@ -216,5 +203,10 @@ func countSYNs(t *testing.T, path string, scope netip.Prefix) (syns, outside int
 		if b[23] == 6 && len(b) >= 14+ihl+14 && b[14+ihl+13]&0x12 == 0x02 {
 			syns++
 		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
+	return syns, outside
 }
