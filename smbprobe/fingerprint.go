@@ -49,8 +49,11 @@ var windowsBuilds = map[[2]uint16]string{
 	{0x0a00, 26100}: "Windows 11 24H2 / Server 2025",
 }
 
-// windowsName returns the product for an NTLM VERSION, or "".
-func windowsName(major, minor uint8, build uint16) string {
+// WindowsName returns the Windows product of an NTLM VERSION (MS-NLMP
+// §2.2.2.10: ProductMajorVersion, ProductMinorVersion, ProductBuild), after
+// Microsoft's release tables, or "" when the build is not a listed Windows
+// release. It is what fills NTLM.OSName; smbsweep report uses it too.
+func WindowsName(major, minor uint8, build uint16) string {
 	return windowsBuilds[[2]uint16{uint16(major)<<8 | uint16(minor), build}]
 }
 

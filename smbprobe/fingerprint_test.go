@@ -56,8 +56,8 @@ func TestWindowsName(t *testing.T) {
 		{255, 255, 65535, ""},
 	}
 	for _, tt := range tests {
-		if got := windowsName(tt.major, tt.minor, tt.build); got != tt.want {
-			t.Errorf("windowsName(%d.%d.%d) = %q, want %q", tt.major, tt.minor, tt.build, got, tt.want)
+		if got := WindowsName(tt.major, tt.minor, tt.build); got != tt.want {
+			t.Errorf("WindowsName(%d.%d.%d) = %q, want %q", tt.major, tt.minor, tt.build, got, tt.want)
 		}
 	}
 }

@@ -260,7 +260,7 @@ func ntlmResult(c challenge) *NTLM {
 	if c.HasVersion {
 		n.OSVersion = fmt.Sprintf("%d.%d.%d", c.Major, c.Minor, c.Build)
 		n.Revision = c.Revision
-		n.OSName = windowsName(c.Major, c.Minor, c.Build)
+		n.OSName = WindowsName(c.Major, c.Minor, c.Build)
 	}
 	return n
 }
