@@ -1,0 +1,167 @@
+package chart
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+
+	"github.com/smbsweep/smbsweep/bench/internal/benchkit"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+)
+
+// Size of every chart.
+const (
+	width  = 8 * vg.Inch
+	height = 4.5 * vg.Inch
+)
+
+// groupWidth is the part of one bar group's unit of X its bars fill.
+const groupWidth = 0.8
+
+// errPlot is returned for a Plot that cannot be drawn as described.
+var errPlot = errors.New("chart: bad plot")
+
+// Draw draws p into dir/p.File; the extension (.svg or .png) picks the
+// format. NaN medians (failed or not applicable measurements) are left
+// out.
+func Draw(p *benchkit.Plot, dir string) error {
+	pl := plot.New()
+	pl.Title.Text = p.Title
+	pl.X.Label.Text = p.XLabel
+	pl.Y.Label.Text = p.YLabel
+	pl.Y.Min = 0
+	pl.Legend.Top = true
+	pl.Add(plotter.NewGrid())
+	var err error
+	switch p.Kind {
+	case "line":
+		err = addLines(pl, p)
+	case "bar":
+		err = addBars(pl, p)
+	default:
+		err = fmt.Errorf("%w: %s: kind %q", errPlot, p.File, p.Kind)
+	}
+	if err != nil {
+		return err
+	}
+	if err := pl.Save(width, height, filepath.Join(dir, p.File)); err != nil {
+		return fmt.Errorf("chart: save %s: %w", p.File, err)
+	}
+	return nil
+}
+
+// point is one drawn value with its spread.
+type point struct{ x, y, low, high float64 }
+
+// points returns the non-NaN values of s at the given X.
+func points(s *benchkit.Series, x func(i int) float64) ([]point, error) {
+	if (s.Low != nil && len(s.Low) != len(s.Y)) || (s.High != nil && len(s.High) != len(s.Y)) {
+		return nil, fmt.Errorf("%w: series %q: Low/High not the length of Y", errPlot, s.Name)
+	}
+	var ps []point
+	for i, y := range s.Y {
+		if math.IsNaN(y) || math.IsInf(y, 0) {
+			continue
+		}
+		p := point{x: x(i), y: y, low: y, high: y}
+		if s.Low != nil && !math.IsNaN(s.Low[i]) {
+			p.low = s.Low[i]
+		}
+		if s.High != nil && !math.IsNaN(s.High[i]) {
+			p.high = s.High[i]
+		}
+		ps = append(ps, p)
+	}
+	return ps, nil
+}
+
+// errorBars returns the error bars of ps, nil when none has a spread.
+func errorBars(ps []point) *plotter.YErrorBars {
+	spread := false
+	xys := make(plotter.XYs, len(ps))
+	errs := make(plotter.YErrors, len(ps))
+	for i, p := range ps {
+		xys[i] = plotter.XY{X: p.x, Y: p.y}
+		errs[i].Low, errs[i].High = p.y-p.low, p.high-p.y
+		spread = spread || p.low != p.y || p.high != p.y
+	}
+	if !spread {
+		return nil
+	}
+	return &plotter.YErrorBars{XYs: xys, YErrors: errs, LineStyle: plotter.DefaultLineStyle, CapWidth: plotter.DefaultCapWidth}
+}
+
+func addLines(pl *plot.Plot, p *benchkit.Plot) error {
+	for k := range p.Series {
+		s := &p.Series[k]
+		if len(s.X) != len(s.Y) {
+			return fmt.Errorf("%w: %s: series %q has %d X and %d Y", errPlot, p.File, s.Name, len(s.X), len(s.Y))
+		}
+		ps, err := points(s, func(i int) float64 { return s.X[i] })
+		if err != nil || len(ps) == 0 {
+			continue
+		}
+		xys := make(plotter.XYs, len(ps))
+		for i, q := range ps {
+			xys[i] = plotter.XY{X: q.x, Y: q.y}
+		}
+		line, dots, err := plotter.NewLinePoints(xys)
+		if err != nil {
+			return fmt.Errorf("chart: %s: %w", p.File, err)
+		}
+		line.Color, dots.Color = plotutil.Color(k), plotutil.Color(k)
+		dots.Shape = plotutil.Shape(k)
+		pl.Add(line, dots)
+		pl.Legend.Add(s.Name, line, dots)
+		if eb := errorBars(ps); eb != nil {
+			eb.Color = plotutil.Color(k)
+			pl.Add(eb)
+		}
+	}
+	return nil
+}
+
+func addBars(pl *plot.Plot, p *benchkit.Plot) error {
+	if len(p.Labels) == 0 {
+		return fmt.Errorf("%w: %s: bar chart without labels", errPlot, p.File)
+	}
+	n := float64(len(p.Series))
+	w := groupWidth / n
+	for k := range p.Series {
+		s := &p.Series[k]
+		if len(s.Y) != len(p.Labels) {
+			return fmt.Errorf("%w: %s: series %q has %d values for %d labels", errPlot, p.File, s.Name, len(s.Y), len(p.Labels))
+		}
+		off := (float64(k) - (n-1)/2) * w
+		ps, err := points(s, func(i int) float64 { return float64(i) + off })
+		if err != nil {
+			return fmt.Errorf("chart: %s: %w", p.File, err)
+		}
+		if len(ps) == 0 {
+			continue
+		}
+		rings := make([]plotter.XYer, len(ps))
+		for i, q := range ps {
+			x0, x1 := q.x-w/2, q.x+w/2
+			rings[i] = plotter.XYs{{X: x0, Y: 0}, {X: x1, Y: 0}, {X: x1, Y: q.y}, {X: x0, Y: q.y}}
+		}
+		bars, err := plotter.NewPolygon(rings...)
+		if err != nil {
+			return fmt.Errorf("chart: %s: %w", p.File, err)
+		}
+		bars.Color = plotutil.Color(k)
+		bars.LineStyle.Width = 0
+		pl.Add(bars)
+		pl.Legend.Add(s.Name, bars)
+		if eb := errorBars(ps); eb != nil {
+			pl.Add(eb)
+		}
+	}
+	pl.NominalX(p.Labels...)
+	pl.X.Min, pl.X.Max = -0.5, float64(len(p.Labels))-0.5
+	return nil
+}
