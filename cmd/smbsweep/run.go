@@ -33,6 +33,8 @@ import (
 type runFlags struct {
 	scanOnly             bool
 	workers, queue       int
+	holdDense            int
+	holdMax              time.Duration
 	spillDir             string
 	connect, read, host  time.Duration
 	noSMB1, shares       bool
@@ -51,7 +53,9 @@ type runFlags struct {
 
 func (r *runFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&r.scanOnly, "scan-only", false, "write the scan's open hosts without probing SMB")
-	fs.IntVar(&r.workers, "workers", pipeline.DefaultWorkers, "concurrent SMB probes")
+	fs.IntVar(&r.workers, "workers", pipeline.DefaultWorkers, "most SMB probes in flight (started as needed; capped by the open-file limit, two sockets each)")
+	fs.IntVar(&r.holdDense, "hold-dense", pipeline.DefaultHoldDense, "probe at most this many hosts of one /24 while still sending; hold the rest until sending ends (-1: never hold)")
+	fs.DurationVar(&r.holdMax, "hold-max", pipeline.DefaultHoldMax, "longest a held host waits for sending to end")
 	fs.IntVar(&r.queue, "queue", pipeline.DefaultQueueSize, "hits held in memory before spilling to disk")
 	fs.StringVar(&r.spillDir, "spill-dir", "", "directory of the spill file (default: $TMPDIR)")
 	fs.DurationVar(&r.connect, "connect-timeout", 3*time.Second, "SMB probe: TCP connect timeout")
@@ -288,6 +292,8 @@ func runPipeline(sf *scanFlags, rf *runFlags, targets []string, fs *flag.FlagSet
 		Permutation:        plan.perm,
 		Prober:             prober,
 		Workers:            rf.workers,
+		HoldDense:          rf.holdDense,
+		HoldMax:            rf.holdMax,
 		QueueSize:          rf.queue,
 		SpillDir:           rf.spillDir,
 		Output:             o,

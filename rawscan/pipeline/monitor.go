@@ -140,6 +140,7 @@ func (p *Pipeline) status(rates bool) *Status {
 		Probed:       p.probed.Load(),
 		Written:      p.written.Load(),
 		Abandoned:    p.aband.Load(),
+		Held:         p.heldTotal.Load(),
 		ByStatus:     make(map[string]uint64, len(Statuses)),
 	}
 	if st.Phase == PhaseSending && !st.Scan.SendEnd.IsZero() {

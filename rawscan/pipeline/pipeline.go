@@ -18,7 +18,9 @@ import (
 
 // Defaults of Config fields left zero.
 const (
-	DefaultWorkers        = 256
+	DefaultWorkers        = 4096
+	DefaultHoldDense      = 16
+	DefaultHoldMax        = 30 * time.Second
 	DefaultQueueSize      = 1 << 16
 	DefaultStatusInterval = time.Second
 	DefaultStopTimeout    = 30 * time.Second
@@ -46,9 +48,23 @@ type Config struct {
 	// Prober probes every hit; nil means scan-only output. Its dialer
 	// decides the namespace of the probes' TCP connections.
 	Prober *smbprobe.Prober
-	// Workers is the number of concurrent probes; 0 means
-	// DefaultWorkers.
+	// Workers is the most probes in flight at once; 0 means
+	// DefaultWorkers, lowered to what the process's open-file limit
+	// allows (each probe holds up to two sockets). Workers are started
+	// only when a hit finds none idle, so a pool that never fills costs
+	// nothing; a probe in flight costs about 14 KB.
 	Workers int
+	// HoldDense is how many hits of one /24 (/64 for IPv6) are probed
+	// while the scan is still sending; later hits of that subnet wait
+	// until sending has ended, or HoldMax, whichever comes first. A
+	// whole subnet answering is often one machine (a middlebox, a
+	// tarpit, a load balancer, the lab's AnyIP smbd) whose accept queue
+	// the probes would fill, making it drop the scan's own SYNs to the
+	// rest of the subnet. 0 means DefaultHoldDense; negative means never
+	// hold.
+	HoldDense int
+	// HoldMax bounds how long a held hit waits; 0 means DefaultHoldMax.
+	HoldMax time.Duration
 	// QueueSize is the number of hits held in memory before spilling;
 	// 0 means DefaultQueueSize.
 	QueueSize int
@@ -94,15 +110,16 @@ type Pipeline struct {
 	seen    *Seen
 	total   uint64
 
-	start    time.Time
-	phase    atomic.Value // string
-	hits     atomic.Uint64
-	resumed  atomic.Uint64
-	inFlight atomic.Int64
-	probed   atomic.Uint64
-	written  atomic.Uint64
-	aband    atomic.Uint64
-	byStatus map[smbprobe.Status]*atomic.Uint64
+	start     time.Time
+	phase     atomic.Value // string
+	hits      atomic.Uint64
+	resumed   atomic.Uint64
+	inFlight  atomic.Int64
+	probed    atomic.Uint64
+	written   atomic.Uint64
+	aband     atomic.Uint64
+	heldTotal atomic.Uint64 // hits of dense subnets held while sending
+	byStatus  map[smbprobe.Status]*atomic.Uint64
 
 	epoch       atomic.Uint32
 	outstanding [epochRing]atomic.Int64
@@ -128,6 +145,15 @@ func New(cfg *Config) (*Pipeline, error) {
 	c := *cfg
 	if c.Workers <= 0 {
 		c.Workers = DefaultWorkers
+	}
+	if c.Workers > maxWorkers() {
+		c.Workers = maxWorkers()
+	}
+	if c.HoldDense == 0 {
+		c.HoldDense = DefaultHoldDense
+	}
+	if c.HoldMax <= 0 {
+		c.HoldMax = DefaultHoldMax
 	}
 	if c.QueueSize <= 0 {
 		c.QueueSize = DefaultQueueSize
@@ -308,10 +334,16 @@ func (p *Pipeline) Run(ctx context.Context) (*Status, error) {
 			p.setErr(err)
 		}
 	})
-	records := make(chan *Record, 4*p.cfg.Workers)
+	records := make(chan *Record, 4096)
 	var workers sync.WaitGroup
-	for range p.cfg.Workers {
-		workers.Go(func() { p.work(probeCtx, records) })
+	if p.cfg.Prober == nil {
+		workers.Go(func() {
+			for h := range p.q.out {
+				records <- recordFrom(&h, nil)
+			}
+		})
+	} else {
+		workers.Go(func() { p.dispatch(probeCtx, p.q.out, records) })
 	}
 	writerDone := make(chan struct{})
 	go func() {
@@ -372,37 +404,6 @@ func (p *Pipeline) Run(ctx context.Context) (*Status, error) {
 		p.cfg.OnStatus(st)
 	}
 	return st, err
-}
-
-// work is one SMB worker.
-func (p *Pipeline) work(ctx context.Context, out chan<- *Record) {
-	for h := range p.q.out {
-		if p.cfg.Prober == nil {
-			out <- recordFrom(&h, nil)
-			continue
-		}
-		if ctx.Err() != nil {
-			p.aband.Add(1)
-			continue
-		}
-		p.inFlight.Add(1)
-		t0 := time.Now()
-		r := p.cfg.Prober.Probe(ctx, h.Target)
-		p.inFlight.Add(-1)
-		if r.Status == smbprobe.StatusCanceled && ctx.Err() != nil {
-			// Cut off by a stop: a resume probes it again.
-			p.aband.Add(1)
-			continue
-		}
-		p.latency.Observe(time.Since(t0).Seconds())
-		p.probed.Add(1)
-		if c, ok := p.byStatus[r.Status]; ok {
-			c.Add(1)
-		} else {
-			p.byStatus[smbprobe.StatusUnknownError].Add(1)
-		}
-		out <- recordFrom(&h, r)
-	}
 }
 
 // write is the output writer: the only goroutine writing the output.

@@ -71,6 +71,9 @@ type Status struct {
 	// probed because a hard stop cut them off (a resume probes them).
 	Written   uint64 `json:"written"`
 	Abandoned uint64 `json:"abandoned"`
+	// Held counts the hits of dense subnets that waited for the scan to
+	// stop sending (Config.HoldDense).
+	Held uint64 `json:"held"`
 
 	// Complete is set in the final Status of a run that sent every
 	// target of its shard and wrote every hit.
