@@ -135,8 +135,8 @@ func (p *Prober) Probe(ctx context.Context, target netip.AddrPort) *Result {
 	if stage == stageConnect && err != nil && !(b != nil && b.Enabled) && smb.NetBIOS == nil {
 		return r // nothing learned
 	}
-	if p.cfg.Shares && smb.Dialect != "" && ctx.Err() == nil {
-		smb.Guest = p.guest(hctx, addr, deadline, netbios)
+	if p.cfg.Shares && ctx.Err() == nil {
+		smb.Guest = p.guestFollowUp(hctx, addr, r.IP.String(), deadline, netbios, smb)
 	}
 	r.SMB = smb
 	r.Flags = fingerprint(smb)

@@ -137,6 +137,10 @@ type Guest struct {
 	EncryptionRequired bool     `json:"encryption_required"`
 	Shares             []string `json:"shares,omitempty"`
 	Error              string   `json:"error,omitempty"`
+
+	// AsGuest (SMB1 only) is the SMB_SETUP_GUEST bit of the logon's Action
+	// (MS-CIFS §2.2.4.53.2): the server mapped the logon to its guest account.
+	AsGuest *bool `json:"as_guest,omitempty"`
 }
 
 // dialectName renders a DialectRevision (MS-SMB2 §2.2.4).

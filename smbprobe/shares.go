@@ -9,6 +9,19 @@ import (
 	smb2 "github.com/hirochachacha/go-smb2"
 )
 
+// guestFollowUp runs the opt-in guest follow-up (Config.Shares) that fits
+// the server: over SMB2 through go-smb2 when SMB2 was negotiated, else over
+// SMB1 (smb1guest.go) when SMB1 is on. It returns nil when neither is.
+func (p *Prober) guestFollowUp(ctx context.Context, addr, host string, deadline time.Time, netbios bool, smb *SMB) *Guest {
+	switch {
+	case smb.Dialect != "":
+		return p.guest(ctx, addr, deadline, netbios)
+	case smb.SMB1 != nil && smb.SMB1.Enabled:
+		return p.guestSMB1(ctx, addr, host, deadline, netbios)
+	}
+	return nil
+}
+
 // guest is the opt-in follow-up (Config.Shares) on a third connection: a
 // logon as user "guest" with an empty password through go-smb2 v1.1.0, then
 // NetrShareEnum through IPC$ for the share names.

@@ -2,11 +2,15 @@
 # capture.sh: record Samba 4.17 and impacket replies as smbprobe fixtures.
 #
 # Run as root from the repository root: smbprobe/testdata/capture.sh [CONFIG...]
+# CAPTURE_RUN selects the capture test (default TestCapture, the probe's
+# own requests; TestCaptureSMB1Guest records the SMB1 guest follow-up);
+# CAPTURE_NS_PREFIX names the namespaces (default smbprobe-cap-).
 # Every server runs in its own throwaway network namespace (loopback only,
 # no veth, nothing in the root namespace) and PID namespace; both are
 # removed on exit. The capture itself is TestCapture in a test binary run
 # inside that namespace, so no socket is ever created in the root namespace.
 set -euo pipefail
+run=${CAPTURE_RUN:-TestCapture}
 out=$(pwd)/smbprobe/testdata/resp
 bin=/tmp/smbprobe-capture.test
 go test -c -o "$bin" ./smbprobe
@@ -38,6 +42,8 @@ declare -A extra=(
 	[noguest]=$'map to guest = Never\nrestrict anonymous = 2'
 	[nontlm]="ntlm auth = disabled"
 	[nbt]=$'smb ports = 445 139\nserver min protocol = NT1'
+	[noguest-nt1]=$'server min protocol = NT1\nserver max protocol = NT1\nmap to guest = Never'
+	[encreq-nt1]=$'server min protocol = NT1\nserver max protocol = NT1\nserver smb encrypt = required'
 )
 configs=("$@")
 [ ${#configs[@]} -gt 0 ] || configs=(nt1 smb2only smb3only maxsmb2 smb1only signreq encreq noguest nontlm nbt impacket impacket-smb2)
@@ -51,7 +57,7 @@ wait_port() { # ns port
 }
 
 for cfg in "${configs[@]}"; do
-	ns=smbprobe-cap-$cfg
+	ns=${CAPTURE_NS_PREFIX:-smbprobe-cap-}$cfg
 	d=$work/$cfg
 	mkdir -p "$d"/{lock,state,cache,pid,private,ncalrpc,log,share}
 	ip netns add "$ns"; nss+=("$ns")
@@ -100,10 +106,10 @@ CONF
 	for _ in $(seq 50); do [ -s "$d/pid.unshare" ] && break; sleep 0.1; done
 	pids+=("$(cat "$d/pid.unshare")")
 	wait_port "$ns" 445
-	ip netns exec "$ns" "$bin" -test.run '^TestCapture$' -test.v -capture.dir "$out/$cfg" -capture.addr 127.0.0.1:445
+	ip netns exec "$ns" "$bin" -test.run "^$run\$" -test.v -capture.dir "$out/$cfg" -capture.addr 127.0.0.1:445
 	if [ "$cfg" = nbt ]; then
 		wait_port "$ns" 139
-		ip netns exec "$ns" "$bin" -test.run '^TestCapture$' -test.v -capture.dir "$out/nbt-139" -capture.addr 127.0.0.1:139 -capture.netbios
+		ip netns exec "$ns" "$bin" -test.run "^$run\$" -test.v -capture.dir "$out/nbt-139" -capture.addr 127.0.0.1:139 -capture.netbios
 	fi
 	stop "${pids[-1]}"
 done
