@@ -61,6 +61,7 @@ func (p *Prober) dial(ctx context.Context, address string, deadline time.Time) (
 	if err != nil {
 		return nil, err
 	}
+	tuneConn(c, p.ownDial)
 	s := &session{
 		conn:     c,
 		deadline: deadline,

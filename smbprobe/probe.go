@@ -47,8 +47,9 @@ type Config struct {
 // Prober probes SMB servers. It is safe for concurrent use; Run is the
 // bounded worker pool around Probe.
 type Prober struct {
-	cfg  Config
-	bufs sync.Pool // *[]byte of cfg.MaxMessageSize, taken once a reply arrives
+	cfg     Config
+	bufs    sync.Pool // *[]byte of cfg.MaxMessageSize, taken once a reply arrives
+	ownDial bool      // cfg.Dial is ours: its sockets got dialControl's options
 }
 
 // New returns a Prober; cfg nil means defaults.
@@ -78,9 +79,12 @@ func New(cfg *Config) *Prober {
 	}
 	if c.Dial == nil {
 		// No TCP keepalives: a probe lives seconds, and each keepalive
-		// option costs setsockopt calls per connection.
-		d := &net.Dialer{Timeout: c.ConnectTimeout, KeepAlive: -1}
+		// option costs setsockopt calls per connection. dialControl
+		// (sockopt_linux.go) saves the handshake's last ACK and makes
+		// close send a RST.
+		d := &net.Dialer{Timeout: c.ConnectTimeout, KeepAlive: -1, ControlContext: dialControl}
 		c.Dial = d.DialContext
+		p.ownDial = true
 	}
 	n := c.MaxMessageSize
 	p.bufs.New = func() any { b := make([]byte, n); return &b }
