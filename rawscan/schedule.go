@@ -10,6 +10,20 @@ type Targets interface {
 	Next() (netip.Addr, uint16, bool)
 }
 
+// BatchTargets is a Targets that also hands out targets in batches, the
+// way a sender uses them: FillAddrs writes the next targets' IPv4
+// addresses as host-order integers (a.b.c.d is a<<24 | b<<16 | c<<8 | d)
+// to addrs and their ports to ports, and returns how many it wrote; fewer
+// than min(len(addrs), len(ports)) only at the end, so 0 means the end.
+// It yields the same sequence as Next. The schedule draws through
+// FillAddrs when its Targets has it: one call per batch instead of one per
+// target, and no netip.Addr built. The permutation iterator of package
+// rawscan/target satisfies it.
+type BatchTargets interface {
+	Targets
+	FillAddrs(addrs []uint32, ports []uint16) int
+}
+
 // OptOut is the opt-out set, checked once per target before sending and
 // again on every reply. blocklist.Watcher satisfies it. Contains must be
 // safe for concurrent use and should neither lock nor allocate.
@@ -45,6 +59,7 @@ func (s slot) ip() netip.Addr {
 // pending retries, until the ring is empty.
 type schedule struct {
 	targets Targets
+	batch   BatchTargets // targets, if it has FillAddrs; nil otherwise
 	optOut  OptOut
 	quota   uint64 // targets still allowed; ^0 = unlimited
 	probes  int
@@ -63,7 +78,16 @@ type schedule struct {
 	out  [maxProbes]probe
 	nout int
 	pos  int
+
+	// Targets drawn from batch and not yet taken: addrs[bpos:blen].
+	addrs      [drawBatch]uint32
+	ports      [drawBatch]uint16
+	bpos, blen int
 }
+
+// drawBatch is how many targets the schedule draws per FillAddrs call:
+// a sender's batch (BatchSize), so one call per batch of probes.
+const drawBatch = BatchSize
 
 // maxProbes bounds Config.Probes.
 const maxProbes = 16
@@ -77,6 +101,7 @@ type probe struct {
 
 func newSchedule(t Targets, o OptOut, quota uint64, probes, gap int) *schedule {
 	s := &schedule{targets: t, optOut: o, quota: quota, probes: probes, gap: max(gap, 1)}
+	s.batch, _ = t.(BatchTargets)
 	if probes > 1 {
 		s.ring = make([]slot, (probes-1)*s.gap)
 	}
@@ -146,6 +171,9 @@ func (s *schedule) runStep() {
 // draw takes the next target that is not opted out, or marks the schedule
 // drained.
 func (s *schedule) draw() slot {
+	if s.batch != nil {
+		return s.drawBatch()
+	}
 	for s.quota > 0 {
 		a, port, ok := s.targets.Next()
 		if !ok {
@@ -161,6 +189,35 @@ func (s *schedule) draw() slot {
 		s.quota--
 		s.drawn++
 		return slotOf(a, port)
+	}
+	s.drained = true
+	s.drainLeft = len(s.ring)
+	return slot{}
+}
+
+// drawBatch is draw for a BatchTargets. It asks FillAddrs for at most the
+// remaining quota, so it takes from the iterator exactly the targets that
+// draw would have taken one at a time with Next (each of them is either
+// opted out or counted against the quota), and the opt-out set is checked
+// per target when the target is taken from the batch, as draw does.
+func (s *schedule) drawBatch() slot {
+	for s.quota > 0 {
+		if s.bpos == s.blen {
+			s.bpos = 0
+			s.blen = s.batch.FillAddrs(s.addrs[:min(uint64(drawBatch), s.quota)], s.ports[:])
+			if s.blen == 0 {
+				break
+			}
+		}
+		sl := slot{addr: s.addrs[s.bpos], port: s.ports[s.bpos], valid: true}
+		s.bpos++
+		if s.optOut != nil && s.optOut.Contains(sl.ip()) {
+			s.skipped++
+			continue
+		}
+		s.quota--
+		s.drawn++
+		return sl
 	}
 	s.drained = true
 	s.drainLeft = len(s.ring)

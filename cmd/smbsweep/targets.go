@@ -24,9 +24,9 @@ import (
 	"github.com/smbsweep/smbsweep/rawscan/target"
 )
 
-// targetsBatch is the number of targets fetched per Iterator.Fill, the
-// batch of a sender (ZMap's sendmmsg batch is 64).
-const targetsBatch = 64
+// targetsBatch is the number of targets fetched per Iterator.FillAddrs,
+// the batch of a sender (rawscan.BatchSize).
+const targetsBatch = rawscan.BatchSize
 
 // targetsOutBuffer is the size of the output buffer: big writes keep the
 // cost of a pipe or file write per target negligible.
@@ -139,25 +139,23 @@ type walkStats struct {
 func writeTargets(w io.Writer, perm *target.Permutation, optOut rawscan.OptOut) (walkStats, error) {
 	var st walkStats
 	bw := bufio.NewWriterSize(w, targetsOutBuffer)
-	batch := make([]netip.AddrPort, targetsBatch)
-	line := make([]byte, 0, 64*targetsBatch)
+	addrs, ports := make([]uint32, targetsBatch), make([]uint16, targetsBatch)
+	line := make([]byte, 0, len("255.255.255.255:65535\n")*targetsBatch)
 	for t := range perm.Threads() {
 		it := perm.Iterator(t)
 		for {
-			k := it.Fill(batch)
+			k := it.FillAddrs(addrs, ports)
 			if k == 0 {
 				break
 			}
 			line = line[:0]
-			for _, ap := range batch[:k] {
-				if optOut != nil && optOut.Contains(ap.Addr()) {
+			for j, a := range addrs[:k] {
+				if optOut != nil && optOut.Contains(addrFrom(a)) {
 					st.skipped++
 					continue
 				}
 				st.visited++
-				line = ap.Addr().AppendTo(line)
-				line = append(line, ':')
-				line = strconv.AppendUint(line, uint64(ap.Port()), 10)
+				line = appendAddrPort(line, a, ports[j])
 				line = append(line, '\n')
 			}
 			if _, err := bw.Write(line); err != nil {
@@ -166,6 +164,24 @@ func writeTargets(w io.Writer, perm *target.Permutation, optOut rawscan.OptOut) 
 		}
 	}
 	return st, bw.Flush()
+}
+
+// addrFrom returns the IPv4 address of a host-order integer.
+func addrFrom(a uint32) netip.Addr {
+	return netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)})
+}
+
+// appendAddrPort appends a host-order IPv4 address and a port as IP:PORT,
+// netip.AddrPort's text form.
+func appendAddrPort(b []byte, a uint32, port uint16) []byte {
+	for shift := 24; shift >= 0; shift -= 8 {
+		b = strconv.AppendUint(b, uint64(byte(a>>shift)), 10)
+		if shift > 0 {
+			b = append(b, '.')
+		}
+	}
+	b = append(b, ':')
+	return strconv.AppendUint(b, uint64(port), 10)
 }
 
 // countTargets walks every thread's subshard of perm in parallel, one
@@ -177,10 +193,10 @@ func countTargets(perm *target.Permutation, optOut rawscan.OptOut) walkStats {
 	for t := range per {
 		wg.Go(func() {
 			it := perm.Iterator(t)
-			batch := make([]netip.AddrPort, targetsBatch)
+			addrs, ports := make([]uint32, targetsBatch), make([]uint16, targetsBatch)
 			var st walkStats
 			for {
-				k := it.Fill(batch)
+				k := it.FillAddrs(addrs, ports)
 				if k == 0 {
 					break
 				}
@@ -188,8 +204,8 @@ func countTargets(perm *target.Permutation, optOut rawscan.OptOut) walkStats {
 					st.visited += uint64(k)
 					continue
 				}
-				for _, ap := range batch[:k] {
-					if optOut.Contains(ap.Addr()) {
+				for _, a := range addrs[:k] {
+					if optOut.Contains(addrFrom(a)) {
 						st.skipped++
 					} else {
 						st.visited++

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -341,5 +342,24 @@ func TestOptOutFilterFollowsReloads(t *testing.T) {
 	}
 	if (&targetPlan{}).Filter() != nil {
 		t.Fatal("Filter without -b files is not nil")
+	}
+}
+
+// TestAppendAddrPort checks the IP:PORT formatter of 'targets' against
+// netip.AddrPort.String at the edges and over seeded random values.
+func TestAppendAddrPort(t *testing.T) {
+	vals := []uint32{0, 1, 0x7f000001, 0x0a0b0c0d, 0xc0a80001, 0xfffffffe, 0xffffffff}
+	ports := []uint16{0, 1, 9, 10, 99, 100, 445, 9999, 10000, 65535}
+	r := rand.New(rand.NewPCG(90, 91))
+	for range 10000 {
+		vals = append(vals, r.Uint32())
+		ports = append(ports, uint16(r.Uint32()))
+	}
+	for i, a := range vals {
+		port := ports[i%len(ports)]
+		want := netip.AddrPortFrom(addrFrom(a), port).String()
+		if got := string(appendAddrPort([]byte("x"), a, port)); got != "x"+want {
+			t.Fatalf("appendAddrPort(%#08x, %d) = %q, want %q", a, port, got, "x"+want)
+		}
 	}
 }

@@ -246,6 +246,21 @@ func (c *cursor) Next() (netip.Addr, uint16, bool) {
 	return a, port, ok
 }
 
+// FillAddrs implements rawscan.BatchTargets: the sender draws a batch at a
+// time. The position is published per batch.
+func (c *cursor) FillAddrs(addrs []uint32, ports []uint16) int {
+	if c.stop.Load() {
+		return 0
+	}
+	k := c.it.FillAddrs(addrs, ports)
+	c.pos.Store(c.it.Position())
+	c.emitted.Store(c.it.Emitted())
+	if k == 0 {
+		c.exhausted.Store(true)
+	}
+	return k
+}
+
 // exhausted reports whether every iterator reached its end.
 func (p *Pipeline) exhausted() bool {
 	for _, c := range p.cursors {

@@ -111,3 +111,38 @@ func BenchmarkFill(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkFillAddrs measures targets per second on one core through
+// FillAddrs, the sender's fast path, in batches of 64.
+func BenchmarkFillAddrs(b *testing.B) {
+	allowed := benchAllowed(b)
+	for _, bc := range []struct {
+		name  string
+		ports []uint16
+	}{
+		{"port=1", []uint16{445}},
+		{"ports=3", []uint16{445, 139, 80}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			p, err := New(&Config{Allowed: allowed, Ports: bc.ports, Seed: 1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			it := p.Iterator(0)
+			addrs, ports := make([]uint32, 64), make([]uint16, 64)
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu0 := cpuTime(b)
+			for done := 0; done < b.N; {
+				want := min(len(addrs), b.N-done)
+				k := it.FillAddrs(addrs[:want], ports[:want])
+				if k == 0 {
+					b.Fatal("permutation exhausted")
+				}
+				done += k
+			}
+			b.StopTimer()
+			reportRates(b, cpu0)
+		})
+	}
+}

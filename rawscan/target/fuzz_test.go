@@ -111,11 +111,11 @@ func FuzzAddrTable(f *testing.F) {
 		}
 		tab := newAddrTableBits(set, int(tableBits%16)+1)
 		check := func(i uint64) {
-			if got, want := tab.at(i), set.At(i); got != want {
+			if got, want := addrFromUint32(tab.at(i)), set.At(i); got != want {
 				t.Fatalf("at(%d) = %v, want %v (set %v)", i, got, want, set.Ranges())
 			}
 		}
-		for b := range uint64(len(tab.rng)) {
+		for b := range uint64(tab.buckets()) {
 			first := b << tab.shift
 			check(first)
 			check(min(first+1<<tab.shift-1, n-1))

@@ -9,16 +9,16 @@ import (
 // An Iterator walks one thread's subshard of a Permutation. It is not safe
 // for concurrent use: each sender thread owns one.
 type Iterator struct {
-	// Hot fields, read on every Next.
-	cur     uint64   // next group element to consume, lazily reduced: in [0, 2·prime)
-	left    uint64   // group elements not yet consumed
-	emitted uint64   // targets returned so far (including before a resume)
-	max     uint64   // cap on emitted
-	mul     shoupMul // multiplication by the generator mod the prime
-	n       uint64   // number of targets; elements above n are skipped
-	rng     []uint16 // addrTable.rng
-	delta   []uint32 // addrTable.delta
-	shift   uint     // addrTable.shift
+	// Hot fields, read on every target.
+	cur     uint64                      // next group element to consume, lazily reduced: in [0, 2·prime)
+	left    uint64                      // group elements not yet consumed
+	emitted uint64                      // targets returned so far (including before a resume)
+	max     uint64                      // cap on emitted
+	mul     shoupMul                    // multiplication by the generator mod the prime
+	n       uint64                      // number of targets; elements above n are skipped
+	rng     *[tableBuckets]uint16       // addrTable.rng
+	rs      *[maxTableRanges]tableRange // addrTable.rs
+	shift   uint                        // addrTable.shift
 	set     *blocklist.Set
 	ports   []uint16
 	portDiv reducer // by len(ports)
@@ -30,7 +30,8 @@ type Iterator struct {
 
 // Next returns the next target of the subshard: an address of the allowed
 // set and a port. It returns false when the subshard is done or its share of
-// MaxTargets is used up. It does not allocate.
+// MaxTargets is used up. It does not allocate. FillAddrs is faster for a
+// caller that can take targets in batches.
 func (it *Iterator) Next() (netip.Addr, uint16, bool) {
 	for it.left != 0 && it.emitted != it.max {
 		v := it.cur
@@ -47,77 +48,143 @@ func (it *Iterator) Next() (netip.Addr, uint16, bool) {
 			i, k = it.portDiv.divMod(i)
 			port = it.ports[k]
 		}
-		// addrTable.at, written out so its common case is inlined.
-		if k := it.rng[i>>(it.shift&63)]; k != impure {
-			return addrFromUint32(uint32(i) + it.delta[k]), port, true
-		}
-		return it.set.At(i), port, true
+		return addrFromUint32(it.addr(i)), port, true
 	}
 	return netip.Addr{}, 0, false
 }
 
-// fillChunk is how many targets Fill computes before looking up their
-// addresses, on a 1 KiB stack array (zeroed per call, so not much bigger
-// than a sender's batch).
+// addr returns member i of the allowed set as a host-order integer:
+// addrTable.at on the Iterator's copy of the table.
+func (it *Iterator) addr(i uint64) uint32 {
+	if it.rng == nil {
+		return u32(it.set.At(i))
+	}
+	k := it.rng[i>>(it.shift&63)&(tableBuckets-1)]
+	for uint32(i) > it.rs[k].last {
+		k++
+	}
+	return uint32(i) + it.rs[k].delta
+}
+
+// FillAddrs writes the next targets of the subshard into addrs and ports,
+// the address of target j as a host-order integer in addrs[j] (a.b.c.d is
+// a<<24 | b<<16 | c<<8 | d, the value of the address field of an IPv4
+// header) and its port in ports[j], and returns how many it wrote. It writes
+// fewer than min(len(addrs), len(ports)) only when the subshard is done or
+// its share of MaxTargets is used up, so 0 means the end. It yields the
+// same sequence as Next and Fill, and the three can be mixed. It does not
+// allocate.
+//
+// FillAddrs is the fast path for a sender that stamps addresses into
+// packet headers: one call per batch, no netip.Addr built, and the walk
+// and the address lookups in one loop the CPU overlaps (the next group
+// element is known one multiplication ahead of the lookup).
+func (it *Iterator) FillAddrs(addrs []uint32, ports []uint16) int {
+	want := min(len(addrs), len(ports))
+	if r := it.max - it.emitted; uint64(want) > r {
+		want = int(r)
+	}
+	if it.rng == nil || len(it.ports) != 1 {
+		return it.fillGeneral(addrs[:want], ports[:want])
+	}
+	addrs = addrs[:want]
+	k := 0
+	for k < want && it.left != 0 {
+		out := addrs[k : k+int(min(uint64(want-k), it.left))]
+		cur, j := walkLookup(out, it.cur, it.mul, it.n, it.rng, it.rs, it.shift)
+		it.cur = cur
+		k += j
+		if j < len(out) {
+			j++ // the element that was not a target
+		}
+		it.left -= uint64(j)
+	}
+	it.emitted += uint64(k)
+	port := it.ports[0]
+	for j := range ports[:k] {
+		ports[j] = port
+	}
+	return k
+}
+
+// walkLookup walks from element cur writing the addresses of targets to
+// out, one port assumed, until out is full or it meets an element that is
+// not a target (there are prime−1−n of them, a handful). It returns the
+// element after the last one consumed and the number of targets written:
+// len(out) or, after a non-target, fewer.
+//
+// It is not inlined so that its loop has the registers to itself: in
+// FillAddrs with the outer loop's state, the compiler spilled and reloaded
+// a dozen values per target.
+//
+//go:noinline
+func walkLookup(out []uint32, cur uint64, mul shoupMul, n uint64, rng *[tableBuckets]uint16, rs *[maxTableRanges]tableRange, shift uint) (uint64, int) {
+	shift &= 63
+	_, _ = *rng, *rs // nil checks here, not per target
+	for j := range out {
+		v := cur
+		cur = mul.mulLazy(cur)
+		v = canon(v, mul.p) // off the multiplication's dependency chain
+		if v > n {
+			return cur, j // element v stands for target v−1 ≥ n: not a target
+		}
+		// v−1 is the member index, below n ≤ 2^32 with one port.
+		i := uint32(v - 1)
+		r := rng[(v-1)>>shift&(tableBuckets-1)]
+		for i > rs[r].last {
+			r++
+		}
+		out[j] = i + rs[r].delta
+	}
+	return cur, len(out)
+}
+
+// fillGeneral is FillAddrs for several ports or a set with too many ranges
+// for the table; want = len(addrs) = len(ports) targets are allowed.
+func (it *Iterator) fillGeneral(addrs []uint32, ports []uint16) int {
+	k := 0
+	for k < len(addrs) && it.left != 0 {
+		v := it.cur
+		it.cur = it.mul.mulLazy(v)
+		it.left--
+		v = canon(v, it.mul.p)
+		if v > it.n {
+			continue
+		}
+		i, pi := v-1, uint64(0)
+		if len(it.ports) != 1 {
+			i, pi = it.portDiv.divMod(i)
+		}
+		addrs[k] = it.addr(i)
+		ports[k] = it.ports[pi]
+		k++
+	}
+	it.emitted += uint64(k)
+	return k
+}
+
+// fillChunk is how many targets Fill fetches per FillAddrs call, into a
+// stack array of 768 bytes.
 const fillChunk = 128
 
 // Fill writes the next targets of the subshard into dst and returns how
 // many it wrote; fewer than len(dst) only when the subshard is done or its
 // share of MaxTargets is used up, so 0 means the end. It yields the same
 // sequence as calls to Next, and the two can be mixed. It does not allocate.
-//
-// Fill is meant for a sender that works in batches: it walks the group for
-// a chunk of targets first and then looks up their addresses in a tight
-// loop of independent loads, with one call per batch instead of one per
-// target. (On the benchmark machine it measured about as fast as Next; the
-// out-of-order core overlaps Next's lookups too.)
+// It is FillAddrs for callers that want netip values, at the cost of
+// building them.
 func (it *Iterator) Fill(dst []netip.AddrPort) int {
-	var idx [fillChunk]uint64
+	var (
+		addrs [fillChunk]uint32
+		ports [fillChunk]uint16
+	)
 	n := 0
 	for n < len(dst) {
-		// Walk: collect up to a chunk of target indices.
-		k := 0
 		want := min(len(dst)-n, fillChunk)
-		cur, left, emitted := it.cur, it.left, it.emitted
-		for k < want && left != 0 && emitted != it.max {
-			v := cur
-			cur = it.mul.mulLazy(v)
-			left--
-			v = canon(v, it.mul.p)
-			if v > it.n {
-				continue
-			}
-			emitted++
-			idx[k] = v - 1
-			k++
-		}
-		it.cur, it.left, it.emitted = cur, left, emitted
-
-		// Look up: independent loads.
+		k := it.FillAddrs(addrs[:want], ports[:want])
 		out := dst[n : n+k]
-		rng, delta, shift := it.rng, it.delta, it.shift&63
-		if len(it.ports) == 1 {
-			port := it.ports[0]
-			for j, i := range idx[:len(out)] {
-				var a netip.Addr
-				if k := rng[i>>shift]; k != impure {
-					a = addrFromUint32(uint32(i) + delta[k])
-				} else {
-					a = it.set.At(i)
-				}
-				out[j] = netip.AddrPortFrom(a, port)
-			}
-		} else {
-			for j, i := range idx[:len(out)] {
-				ai, pi := it.portDiv.divMod(i)
-				var a netip.Addr
-				if k := rng[ai>>shift]; k != impure {
-					a = addrFromUint32(uint32(ai) + delta[k])
-				} else {
-					a = it.set.At(ai)
-				}
-				out[j] = netip.AddrPortFrom(a, it.ports[pi])
-			}
+		for j := range out {
+			out[j] = netip.AddrPortFrom(addrFromUint32(addrs[j]), ports[j])
 		}
 		n += k
 		if k < want {

@@ -234,7 +234,7 @@ func (p *Permutation) Iterator(thread int) *Iterator {
 		mul:     newShoupMul(p.gen, p.prime),
 		n:       p.n,
 		rng:     p.addrs.rng,
-		delta:   p.addrs.delta,
+		rs:      p.addrs.rs,
 		shift:   uint(p.addrs.shift),
 		set:     p.allowed,
 		ports:   p.ports,

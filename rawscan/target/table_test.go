@@ -60,7 +60,7 @@ func TestAddrTableAgainstSetAt(t *testing.T) {
 			n := tt.set.Count()
 			check := func(i uint64) {
 				t.Helper()
-				if got, want := tab.at(i), tt.set.At(i); got != want {
+				if got, want := addrFromUint32(tab.at(i)), tt.set.At(i); got != want {
 					t.Fatalf("at(%d) = %v, want %v", i, got, want)
 				}
 			}
@@ -71,7 +71,7 @@ func TestAddrTableAgainstSetAt(t *testing.T) {
 				return
 			}
 			// Every bucket edge, and random indices.
-			for b := uint64(0); b < uint64(len(tab.rng)); b++ {
+			for b := uint64(0); b < uint64(tab.buckets()); b++ {
 				first := b << tab.shift
 				check(first)
 				check(min(first+1<<tab.shift-1, n-1))

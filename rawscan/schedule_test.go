@@ -1,0 +1,118 @@
+package rawscan
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/smbsweep/smbsweep/blocklist"
+	"github.com/smbsweep/smbsweep/rawscan/target"
+)
+
+// nextOnly hides an iterator's FillAddrs, so that the schedule draws one
+// target at a time with Next.
+type nextOnly struct{ Targets }
+
+// schedStep is one call of schedule.next, comparable.
+type schedStep struct {
+	Addr     netip.Addr
+	Port     uint16
+	K        uint32
+	OK, Empt bool
+}
+
+// runSchedule returns every step of a schedule until it finishes, and its
+// drawn and skipped totals.
+func runSchedule(s *schedule) (steps []schedStep, drawn, skipped uint64) {
+	for {
+		p, ok, empty := s.next()
+		steps = append(steps, schedStep{p.addr, p.port, p.k, ok, empty})
+		drawn, skipped = drawn+s.drawn, skipped+s.skipped
+		s.drawn, s.skipped = 0, 0
+		if !ok {
+			return steps, drawn, skipped
+		}
+	}
+}
+
+// TestScheduleBatchMatchesNext checks that a schedule drawing batches
+// through FillAddrs emits exactly the probes, in the same order, of one
+// drawing with Next, and leaves the iterator at the same place: over
+// seeded random sets, opt-out sets, ports, probe counts, gaps, quotas,
+// shards and threads.
+func TestScheduleBatchMatchesNext(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(80, 81))
+	for i := range 40 {
+		base := 0xc6120000 + r.Uint32N(1<<16) // inside 198.18.0.0/15
+		var allow, opt []blocklist.Range
+		for range 1 + r.IntN(20) {
+			lo := base + r.Uint32N(1<<12)
+			allow = append(allow, blocklist.Range{First: addr4(lo), Last: addr4(lo + r.Uint32N(1<<9))})
+		}
+		for range r.IntN(10) {
+			lo := base + r.Uint32N(1<<12)
+			opt = append(opt, blocklist.Range{First: addr4(lo), Last: addr4(lo + r.Uint32N(1<<6))})
+		}
+		cfg := target.Config{
+			Allowed: blocklist.NewSet(allow...),
+			Ports:   [][]uint16{{445}, {445}, {445, 139}}[i%3],
+			Seed:    r.Uint64(),
+			Shards:  1 + r.IntN(2),
+			Threads: 1 + r.IntN(3),
+		}
+		cfg.Shard = r.IntN(cfg.Shards)
+		var optOut OptOut
+		if len(opt) > 0 {
+			optOut = blocklist.NewSet(opt...)
+		}
+		quota := ^uint64(0)
+		if r.IntN(2) == 0 {
+			quota = r.Uint64N(cfg.Allowed.Count() + 10)
+		}
+		probes, gap := 1+r.IntN(3), 1+r.IntN(300)
+		t.Run(fmt.Sprintf("%d probes=%d gap=%d quota=%d", i, probes, gap, quota), func(t *testing.T) {
+			p, err := target.New(&cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for th := range p.Threads() {
+				ref, it := p.Iterator(th), p.Iterator(th)
+				want, wantDrawn, wantSkipped := runSchedule(newSchedule(nextOnly{ref}, optOut, quota, probes, gap))
+				s := newSchedule(it, optOut, quota, probes, gap)
+				if s.batch == nil {
+					t.Fatal("the schedule does not see the iterator's FillAddrs")
+				}
+				got, drawn, skipped := runSchedule(s)
+				if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
+					t.Fatalf("thread %d: batch schedule differs from Next's (-want +got):\n%s", th, diff)
+				}
+				if drawn != wantDrawn || skipped != wantSkipped {
+					t.Fatalf("thread %d: drew %d, skipped %d; want %d, %d", th, drawn, skipped, wantDrawn, wantSkipped)
+				}
+				if it.Position() != ref.Position() || it.Emitted() != ref.Emitted() {
+					t.Fatalf("thread %d: iterator left at position %d, emitted %d; want %d, %d", th, it.Position(), it.Emitted(), ref.Position(), ref.Emitted())
+				}
+			}
+		})
+	}
+}
+
+// TestScheduleBatchAllocatesNothing checks the batch draw with an opt-out
+// set and retries: no allocation per probe.
+func TestScheduleBatchAllocatesNothing(t *testing.T) {
+	p, err := target.New(&target.Config{Allowed: blocklist.All().Subtract(blocklist.Reserved()), Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSchedule(p.Iterator(0), blocklist.Reserved(), ^uint64(0), 2, 1000)
+	if n := testing.AllocsPerRun(100000, func() { s.next() }); n != 0 {
+		t.Fatalf("schedule.next allocates %v times per probe, want 0", n)
+	}
+}
+
+func addr4(v uint32) netip.Addr {
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+}
