@@ -45,10 +45,23 @@ func (p *Pipeline) dispatch(ctx context.Context, in <-chan Hit, out chan<- *Reco
 		tickC   <-chan time.Time
 	)
 	defer func() {
-		close(work)
-		workers.Wait()
 		if tick != nil {
 			tick.Stop()
+		}
+		close(work)
+		// Workers still probing report idle once more before they see
+		// work closed: take those reports until the last one returns.
+		finished := make(chan struct{})
+		go func() {
+			workers.Wait()
+			close(finished)
+		}()
+		for {
+			select {
+			case <-idle:
+			case <-finished:
+				return
+			}
 		}
 	}()
 	// sendingOver reports whether the scan stopped sending for good.

@@ -15,7 +15,9 @@
 //	                                   │
 //	                          bounded queue (chan Hit, Config.QueueSize) ──full──► spill file
 //	                                   │  ◄───────── refiller reads the spill back ◄──┘
-//	                          SMB worker pool (Config.Workers × Prober.Probe)
+//	                          dispatcher ──dense /24, still sending──► held until sending ends (Config.HoldDense)
+//	                                   │
+//	                          SMB worker pool (up to Config.Workers × Prober.Probe, started on demand)
 //	                                   │
 //	                          one output writer (JSON lines or CSV, one write(2) per record)
 //
@@ -38,6 +40,18 @@
 // dropped. The queue depth and the spill (pending and total) are in Status
 // and thus in the status line, the status file and /metrics. If the spill
 // file cannot be written, the pipeline fails rather than lose hits.
+//
+// # Worker pool and dense subnets
+//
+// A dispatcher hands hits to idle workers and starts a new one when none
+// is idle, up to Config.Workers, so hosts that hold a probe for its whole
+// read timeout (tarpits, SYN proxies) do not delay the hosts behind them.
+// While the scan is still sending, a /24 that has already produced
+// Config.HoldDense hits has its further hits held until sending ends (or
+// Config.HoldMax): a subnet in which every address answers is often one
+// machine, and probing it while the scan's SYNs still arrive there fills
+// its accept queue, so its kernel drops those SYNs and the scan loses the
+// hosts. Status.Held counts them; a hard stop abandons them.
 //
 // # Checkpoints
 //

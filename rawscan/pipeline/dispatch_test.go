@@ -1,0 +1,218 @@
+package pipeline
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/smbsweep/smbsweep/smbprobe"
+)
+
+// dialLog is a prober's dialer that records every address dialed and
+// refuses the connection once gate lets it (gate nil: at once), so a probe
+// is one dial and no I/O.
+type dialLog struct {
+	mu       sync.Mutex
+	dialed   []netip.Addr
+	inFlight int
+	peak     int
+	gate     chan struct{}
+	each     chan netip.Addr // every dial, as it starts
+}
+
+func (d *dialLog) dial(ctx context.Context, _, address string) (net.Conn, error) {
+	ap := netip.MustParseAddrPort(address)
+	d.mu.Lock()
+	d.dialed = append(d.dialed, ap.Addr())
+	d.inFlight++
+	d.peak = max(d.peak, d.inFlight)
+	d.mu.Unlock()
+	d.each <- ap.Addr()
+	if d.gate != nil {
+		select {
+		case <-d.gate:
+		case <-ctx.Done():
+		}
+	}
+	d.mu.Lock()
+	d.inFlight--
+	d.mu.Unlock()
+	return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+}
+
+// dispatchPipeline is a Pipeline with just what dispatch needs: one
+// cursor (not exhausted: the scan is "sending") and a prober dialing
+// through d.
+func dispatchPipeline(d *dialLog, workers, holdDense int, holdMax time.Duration) *Pipeline {
+	p := &Pipeline{
+		cfg: Config{
+			Prober:  smbprobe.New(&smbprobe.Config{Dial: d.dial, SkipSMB1: true}),
+			Workers: workers, HoldDense: holdDense, HoldMax: holdMax, QueueSize: 1 << 10,
+		},
+		byStatus: make(map[smbprobe.Status]*atomic.Uint64, len(Statuses)),
+		latency:  prometheus.NewHistogram(prometheus.HistogramOpts{Name: "t"}),
+	}
+	for _, s := range Statuses {
+		p.byStatus[s] = new(atomic.Uint64)
+	}
+	p.cursors = []*cursor{{stop: &p.stop}}
+	return p
+}
+
+// hitsIn returns n hits in subnet s (a /24), from .1 up.
+func hitsIn(s string, n int) []Hit {
+	a := netip.MustParsePrefix(s).Addr()
+	var hs []Hit
+	for range n {
+		a = a.Next()
+		hs = append(hs, Hit{Target: netip.AddrPortFrom(a, 445)})
+	}
+	return hs
+}
+
+// recv takes n values from c, failing after a generous timeout.
+func recv[T any](t *testing.T, c <-chan T, n int) []T {
+	t.Helper()
+	var got []T
+	for range n {
+		select {
+		case v := <-c:
+			got = append(got, v)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("got %d of %d", len(got), n)
+		}
+	}
+	return got
+}
+
+func TestDispatchHoldsDenseSubnets(t *testing.T) {
+	tests := []struct {
+		name      string
+		holdDense int
+		holdMax   time.Duration
+		endSend   bool // end sending after the first wave
+		wantFirst int  // probes before sending ends (or HoldMax)
+		wantHeld  uint64
+	}{
+		{name: "held until sending ends", holdDense: 4, holdMax: time.Hour, endSend: true, wantFirst: 4 + 2, wantHeld: 6},
+		{name: "held until HoldMax", holdDense: 4, holdMax: 300 * time.Millisecond, wantFirst: 4 + 2, wantHeld: 6},
+		{name: "never held", holdDense: -1, holdMax: time.Hour, wantFirst: 12},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := &dialLog{each: make(chan netip.Addr, 64)}
+			p := dispatchPipeline(d, 64, tt.holdDense, tt.holdMax)
+			in := make(chan Hit, 64)
+			out := make(chan *Record, 64)
+			// 10 hits of a dense /24, 2 of a sparse one.
+			hits := append(hitsIn("198.18.1.0/24", 10), hitsIn("198.18.2.0/24", 2)...)
+			for _, h := range hits {
+				in <- h
+			}
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				p.dispatch(context.Background(), in, out)
+			}()
+			recv(t, d.each, tt.wantFirst)
+			if tt.wantFirst < len(hits) && tt.holdMax == time.Hour {
+				// Nothing more while the scan sends.
+				select {
+				case a := <-d.each:
+					t.Fatalf("%v probed while sending; HoldDense %d", a, tt.holdDense)
+				case <-time.After(200 * time.Millisecond):
+				}
+			}
+			if tt.endSend {
+				p.cursors[0].exhausted.Store(true)
+			}
+			recv(t, d.each, len(hits)-tt.wantFirst)
+			close(in)
+			<-done
+			close(out)
+			var got []netip.Addr
+			for r := range out {
+				if r.Status != smbprobe.StatusConnectionRefused {
+					t.Errorf("%v: status %q, want %q", r.IP, r.Status, smbprobe.StatusConnectionRefused)
+				}
+				got = append(got, r.IP)
+			}
+			var want []netip.Addr
+			for _, h := range hits {
+				want = append(want, h.Target.Addr())
+			}
+			slices.SortFunc(got, netip.Addr.Compare)
+			if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
+				t.Errorf("records (-want +got):\n%s", diff)
+			}
+			if p.heldTotal.Load() != tt.wantHeld {
+				t.Errorf("held %d, want %d", p.heldTotal.Load(), tt.wantHeld)
+			}
+		})
+	}
+}
+
+func TestDispatchGrowsUpToWorkers(t *testing.T) {
+	const workers, n = 5, 40
+	d := &dialLog{each: make(chan netip.Addr, n), gate: make(chan struct{})}
+	p := dispatchPipeline(d, workers, -1, time.Hour)
+	in := make(chan Hit, n)
+	out := make(chan *Record, n)
+	for _, h := range hitsIn("198.18.0.0/16", n) {
+		in <- h
+	}
+	close(in)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.dispatch(context.Background(), in, out)
+	}()
+	recv(t, d.each, workers)
+	select {
+	case a := <-d.each:
+		t.Fatalf("probe of %v started with %d workers busy", a, workers)
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(d.gate)
+	recv(t, d.each, n-workers)
+	<-done
+	if len(out) != n {
+		t.Errorf("%d records, want %d", len(out), n)
+	}
+	if d.peak != workers {
+		t.Errorf("peak %d probes in flight, want %d", d.peak, workers)
+	}
+}
+
+func TestDispatchAbandonsOnCancel(t *testing.T) {
+	d := &dialLog{each: make(chan netip.Addr, 64), gate: make(chan struct{})}
+	p := dispatchPipeline(d, 2, 1, time.Hour)
+	in := make(chan Hit, 64)
+	out := make(chan *Record, 64)
+	for _, h := range hitsIn("198.18.1.0/24", 10) {
+		in <- h
+	}
+	close(in)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.dispatch(ctx, in, out)
+	}()
+	recv(t, d.each, 1) // one probed, nine held
+	cancel()
+	<-done
+	// The probe cut off by the cancel is abandoned too.
+	if got := p.aband.Load() + uint64(len(out)); got != 10 {
+		t.Errorf("abandoned %d + written %d, want 10 in all", p.aband.Load(), len(out))
+	}
+}
