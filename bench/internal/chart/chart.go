@@ -34,7 +34,11 @@ func Draw(p *benchkit.Plot, dir string) error {
 	pl.X.Label.Text = p.XLabel
 	pl.Y.Label.Text = p.YLabel
 	pl.Y.Min = 0
-	pl.Legend.Top = true
+	// The legend sits top left, text after the swatches (so a wider font
+	// in the viewer runs into the plot, not under a swatch), above the
+	// data thanks to the headroom set below.
+	pl.Legend.Top, pl.Legend.Left = true, true
+	pl.Legend.XOffs = vg.Points(8)
 	pl.Add(plotter.NewGrid())
 	var err error
 	switch p.Kind {
@@ -47,6 +51,9 @@ func Draw(p *benchkit.Plot, dir string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if top := maxY(p); top > 0 {
+		pl.Y.Max = top * (1 + headroom(len(p.Series)))
 	}
 	if err := pl.Save(width, height, filepath.Join(dir, p.File)); err != nil {
 		return fmt.Errorf("chart: save %s: %w", p.File, err)
@@ -164,4 +171,25 @@ func addBars(pl *plot.Plot, p *benchkit.Plot) error {
 	pl.NominalX(p.Labels...)
 	pl.X.Min, pl.X.Max = -0.5, float64(len(p.Labels))-0.5
 	return nil
+}
+
+// maxY is the highest value or spread end of any series, 0 if none.
+func maxY(p *benchkit.Plot) float64 {
+	top := 0.0
+	for _, s := range p.Series {
+		for _, vs := range [][]float64{s.Y, s.High} {
+			for _, v := range vs {
+				if !math.IsNaN(v) && !math.IsInf(v, 0) {
+					top = max(top, v)
+				}
+			}
+		}
+	}
+	return top
+}
+
+// headroom is the fraction of the data's height added above it for a
+// legend of n entries.
+func headroom(n int) float64 {
+	return 0.1 + 0.07*float64(n)
 }

@@ -96,7 +96,8 @@ func Run(ctx context.Context, env *benchkit.Env) (*benchkit.Section, error) {
 		}
 		env.Logf("transmit: repeat %d/%d of %d configurations done, load %s", rep+1, p.repeats, len(ss), loadavg())
 	}
-	return render(p, summarize(ss, runs), notes), nil
+	disp := strings.NewReplacer(env.Bin, "smbsweep", ceiling, "ceiling", b.empty, "EMPTY")
+	return render(p, summarize(ss, runs), notes, disp), nil
 }
 
 // measure runs one sender in the lab and samples it over the window.

@@ -210,7 +210,9 @@ func times(x float64) string {
 }
 
 // render builds the section from the figures.
-func render(p params, fs []figure, notes []string) *benchkit.Section {
+// disp rewrites the harness's temporary paths in commands into names a
+// reader can follow.
+func render(p params, fs []figure, notes []string, disp *strings.Replacer) *benchkit.Section {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Requested rates %s; %d repeat(s) of each configuration, round-robin; a %v window after a %v warm-up.\n\n",
 		strings.Join(mapRates(p.rates), ", "), p.repeats, p.window, p.warmup)
@@ -261,12 +263,12 @@ func render(p params, fs []figure, notes []string) *benchkit.Section {
 	for _, n := range notes {
 		b.WriteString("\n" + n + "\n")
 	}
-	b.WriteString("\nCommands (in `ip netns exec <lab>-scan`, lab `smbsweep lab up --sink --open 0 --closed 0` plus `ip addr add 192.0.2.66/32 dev sink1` for ZMap's SIOCGIFADDR), one per tool:\n\n```\n")
+	b.WriteString("\nCommands (in `ip netns exec <lab>-scan`, lab `smbsweep lab up --sink --open 0 --closed 0` plus `ip addr add 192.0.2.66/32 dev sink1` for ZMap's SIOCGIFADDR), one per tool; `smbsweep` is the binary under test (CGO_ENABLED=0), `ceiling` is bench/ceiling/ceiling.c built by `gcc -O2 -Wall -pthread`, EMPTY an empty blocklist file:\n\n```\n")
 	seen := map[string]bool{}
 	for _, f := range fs {
 		if !seen[f.tool] {
 			seen[f.tool] = true
-			b.WriteString(strings.Join(f.argv, " ") + "\n")
+			b.WriteString(disp.Replace(strings.Join(f.argv, " ")) + "\n")
 		}
 	}
 	b.WriteString("```\n")

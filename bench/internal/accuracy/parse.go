@@ -1,0 +1,128 @@
+package accuracy
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
+)
+
+// maxLine bounds one line of a tool's output.
+const maxLine = 1 << 16
+
+// hosts is a set of addresses a tool reported open.
+type hosts map[netip.Addr]bool
+
+// eachLine calls fn with every non-empty line of r.
+func eachLine(r io.Reader, fn func(line []byte) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), maxLine)
+	for n := 1; sc.Scan(); n++ {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		if err := fn(line); err != nil {
+			return fmt.Errorf("line %d: %w", n, err)
+		}
+	}
+	return sc.Err()
+}
+
+// parseSmbsweep reads `smbsweep scan` JSON Lines: an address is open when
+// its record's status is "success" (a SYN-ACK).
+func parseSmbsweep(r io.Reader) (hosts, error) {
+	h := hosts{}
+	err := eachLine(r, func(line []byte) error {
+		var rec struct {
+			IP     netip.Addr `json:"ip"`
+			Status string     `json:"status"`
+		}
+		if err := json.Unmarshal(line, &rec); err != nil {
+			return err
+		}
+		if rec.Status == "success" {
+			h[rec.IP] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("accuracy: smbsweep output: %w", err)
+	}
+	return h, nil
+}
+
+// parseZmap reads ZMap's `-f saddr` output: one address per line (its
+// default output filter keeps first SYN-ACKs only).
+func parseZmap(r io.Reader) (hosts, error) {
+	h := hosts{}
+	err := eachLine(r, func(line []byte) error {
+		if string(line) == "saddr" { // CSV header, when -O csv
+			return nil
+		}
+		a, err := netip.ParseAddr(string(line))
+		if err != nil {
+			return err
+		}
+		h[a] = true
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("accuracy: zmap output: %w", err)
+	}
+	return h, nil
+}
+
+// parseMasscan reads masscan's -oL list: "#" comments and lines
+// "open tcp 445 198.18.1.2 1700000000". A line of fewer than four fields
+// is skipped: masscan leaves one truncated when it is killed mid-write.
+func parseMasscan(r io.Reader) (hosts, error) {
+	h := hosts{}
+	err := eachLine(r, func(line []byte) error {
+		if line[0] == '#' {
+			return nil
+		}
+		f := strings.Fields(string(line))
+		if len(f) < 4 || f[0] != "open" {
+			return nil
+		}
+		a, err := netip.ParseAddr(f[3])
+		if err != nil {
+			return err
+		}
+		h[a] = true
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("accuracy: masscan output: %w", err)
+	}
+	return h, nil
+}
+
+// score is one run against the ground truth.
+type score struct {
+	found, missed, falsePos int
+}
+
+// scoreOf compares what a tool reported with the open addresses.
+func scoreOf(got hosts, open []netip.Addr) score {
+	var s score
+	truth := make(map[netip.Addr]bool, len(open))
+	for _, a := range open {
+		truth[a] = true
+		if got[a] {
+			s.found++
+		} else {
+			s.missed++
+		}
+	}
+	for a := range got {
+		if !truth[a] {
+			s.falsePos++
+		}
+	}
+	return s
+}

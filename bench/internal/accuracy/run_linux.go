@@ -1,0 +1,192 @@
+package accuracy
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/smbsweep/smbsweep/bench/internal/benchkit"
+	"github.com/smbsweep/smbsweep/bench/internal/benchlab"
+)
+
+// labPrefix names the section's labs.
+const labPrefix = "bench-accuracy-"
+
+// runTimeout bounds one tool's run: a scan of the /16 takes 1–5 s (one
+// second of it cooldown) on a loaded machine; a run over this is failed.
+const runTimeout = 20 * time.Second
+
+// Run measures the section. It needs root; the labs are removed on
+// return.
+func Run(ctx context.Context, env *benchkit.Env) (*benchkit.Section, error) {
+	p := paramsFor(env)
+	var notes []string
+	empty := filepath.Join(env.Out, "empty.conf")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		return nil, fmt.Errorf("accuracy: %w", err)
+	}
+	have := map[string]bool{}
+	for _, t := range []string{"zmap", "masscan"} {
+		if _, err := exec.LookPath(t); err != nil {
+			notes = append(notes, fmt.Sprintf("**%s missing** (not on PATH): its rows are absent.", t))
+			continue
+		}
+		have[t] = true
+	}
+	var (
+		rows []row
+		open int
+	)
+	for _, cond := range []string{clean, lossy} {
+		args := []string{"--range", "198.18.0.0/16", "--open", "1%", "--closed", "1%", "--seed", "1"}
+		if cond == lossy {
+			args = append(args, "--loss", "5%")
+		}
+		rs, n, err := runCondition(ctx, env, p, cond, args, empty, have)
+		if err != nil {
+			return nil, err
+		}
+		rows, open = append(rows, rs...), n
+	}
+	return render(p, rows, open, notes, strings.NewReplacer(env.Bin, "smbsweep", empty, "EMPTY")), nil
+}
+
+// runCondition brings up one lab and runs every scanner in it, round-robin
+// over the repeats.
+func runCondition(ctx context.Context, env *benchkit.Env, p params, cond string, args []string, empty string, have map[string]bool) ([]row, int, error) {
+	l, err := benchlab.Up(ctx, env.Bin, labPrefix, args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("accuracy: %w", err)
+	}
+	defer func() {
+		if err := l.Down(); err != nil {
+			env.Logf("accuracy: %v", err)
+		}
+	}()
+	gt, err := l.GroundTruth()
+	if err != nil {
+		return nil, 0, fmt.Errorf("accuracy: %w", err)
+	}
+	open := gt.Open[445]
+	st := l.Status
+	lk := link{ifname: st.Interface, srcIP: st.SourceIP.String(), srcMAC: st.SourceMAC, gwMAC: st.GatewayMAC, target: gt.Range.String()}
+	ss := scanners(p, cond, lk, env.Bin, empty, have["zmap"], have["masscan"])
+	rows := make([]row, len(ss))
+	for i, s := range ss {
+		rows[i].scanner = s
+	}
+	for rep := range p.repeats {
+		for i := range rows {
+			if err := ctx.Err(); err != nil {
+				return nil, 0, fmt.Errorf("accuracy: %w", err)
+			}
+			o := runOne(ctx, l, &rows[i].scanner, env.Out, open)
+			if o.err != nil {
+				env.Logf("accuracy: %s %s %s: %v", cond, rows[i].tool, rateName(rows[i].rate), o.err)
+			}
+			rows[i].runs = append(rows[i].runs, o)
+		}
+		env.Logf("accuracy: %s: repeat %d/%d done", cond, rep+1, p.repeats)
+	}
+	return rows, len(open), nil
+}
+
+// runOne runs one scanner to completion and scores its output.
+func runOne(ctx context.Context, l *benchlab.Lab, s *scanner, dir string, open []netip.Addr) outcome {
+	out := filepath.Join(dir, "out.txt")
+	_ = os.Remove(out)
+	ctx, cancel := context.WithTimeout(ctx, runTimeout)
+	defer cancel()
+	argv := s.argv(out)
+	cmd := l.Command(ctx, argv[0], argv[1:]...)
+	w := &watcher{marker: s.done, seen: make(chan struct{})}
+	cmd.Stderr = w
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return outcome{err: err}
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	var (
+		err     error
+		stopped bool
+	)
+	wall := time.Duration(0)
+	select {
+	case err = <-exited:
+		wall = time.Since(start)
+	case <-w.seen:
+		wall, stopped = time.Since(start), true
+		_ = cmd.Process.Signal(syscall.SIGINT)
+		select {
+		case <-exited:
+		case <-time.After(stopGrace):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	}
+	if err != nil {
+		return outcome{err: fmt.Errorf("%s: %v: %s", argv[0], err, lastLine(w.String()))}
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		return outcome{err: err}
+	}
+	defer f.Close()
+	got, err := s.parse(f)
+	if err != nil {
+		return outcome{err: err}
+	}
+	return outcome{score: scoreOf(got, open), wall: wall, stopped: stopped}
+}
+
+// stopGrace is how long a tool that printed its done marker has to exit
+// after SIGINT (masscan flushes its output then) before SIGKILL.
+const stopGrace = 3 * time.Second
+
+// watcher keeps the start of a tool's stderr and closes seen the first
+// time marker appears in it. Written by one goroutine (exec's copier).
+type watcher struct {
+	marker string
+	seen   chan struct{}
+	buf    bytes.Buffer // the first maxKeep bytes
+	last   []byte       // the end of the previous write, for a marker split across writes
+	closed bool
+}
+
+// maxKeep bounds the stderr a watcher keeps.
+const maxKeep = 64 << 10
+
+func (w *watcher) Write(p []byte) (int, error) {
+	if room := maxKeep - w.buf.Len(); room > 0 {
+		w.buf.Write(p[:min(len(p), room)])
+	}
+	if w.marker == "" || w.closed {
+		return len(p), nil
+	}
+	joined := append(w.last, p...)
+	if bytes.Contains(joined, []byte(w.marker)) {
+		w.closed = true
+		close(w.seen)
+	}
+	w.last = append(w.last[:0], joined[max(0, len(joined)-len(w.marker)):]...)
+	return len(p), nil
+}
+
+func (w *watcher) String() string { return w.buf.String() }
+
+// lastLine is the last line (or status line, ended by CR) of s.
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexAny(s, "\r\n"); i >= 0 {
+		s = s[i+1:]
+	}
+	return s
+}
