@@ -50,10 +50,10 @@ bench-smoke:
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime=1x ./...
 
 bench:
-	@./bench/run.sh full
+	$(GO) run ./bench/cmd/bench
 
 bench-quick:
-	@./bench/run.sh quick
+	$(GO) run ./bench/cmd/bench -quick
 
 demo:
 	@./.ci/demo.sh

@@ -1,19 +1,12 @@
 #!/usr/bin/env bash
-# run.sh quick|full: smbsweep's benchmarks. Go micro-benchmarks (with
-# allocations, repeated, summarized by benchstat) plus each area's side-by-side
-# comparison with its peers; writes bench/out/ and assembles bench/RESULTS.md
-# from the per-area sections in bench/results/.
+# run.sh [quick|full]: smbsweep's benchmark harness, bench/cmd/bench (what
+# `make bench` and `make bench-quick` run). Needs root. It writes
+# bench/results/harness/ and bench/plots/ and assembles bench/RESULTS.md.
 set -euo pipefail
-mode=${1:-quick}
 cd "$(dirname "$0")/.."
-export PATH="$PATH:/usr/local/go/bin:$(go env GOPATH)/bin"
-out=bench/out; mkdir -p "$out"
-count=5; [ "$mode" = quick ] && count=3
-
-echo "== Go micro-benchmarks (count=$count)"
-go test -run '^$' -bench . -benchmem -count "$count" ./blocklist/ ./rawscan/... ./smbprobe/... | tee "$out/micro.txt"
-if ! command -v benchstat >/dev/null; then go install golang.org/x/perf/cmd/benchstat@latest; fi
-if [ -f "$out/micro.prev.txt" ]; then benchstat "$out/micro.prev.txt" "$out/micro.txt" > "$out/micro.benchstat"; else benchstat "$out/micro.txt" > "$out/micro.benchstat"; fi
-cp "$out/micro.txt" "$out/micro.prev.txt"
-
-./bench/assemble.sh
+export PATH="$PATH:/usr/local/go/bin"
+case "${1:-full}" in
+	quick) exec go run ./bench/cmd/bench -quick ;;
+	full) exec go run ./bench/cmd/bench ;;
+	*) echo "usage: $0 [quick|full]" >&2; exit 2 ;;
+esac
