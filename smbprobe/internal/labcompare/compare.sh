@@ -7,19 +7,23 @@
 #
 # Needs /tmp/smbsweep (go build -o /tmp/smbsweep ./cmd/smbsweep) and
 # /tmp/zgrab2 (built in a scratch module: go get
-# github.com/zmap/zgrab2/cmd/zgrab2@v0.2.0 && go build …). Every tool runs
+# github.com/zmap/zgrab2/cmd/zgrab2@v0.2.0 && go build …); SMBSWEEP and
+# ZGRAB2 override those paths, PREFIX the lab's prefix (default smbpcmp-),
+# NMAP=0 skips nmap. Every tool runs
 # inside the lab's scanner namespace (ip netns exec PREFIXscan), whose only
 # route leads into the lab; targets are inside 198.18.0.0/22. The lab is
 # brought down on exit.
 set -euo pipefail
 out=${1:?OUTDIR}
 reps=${2:-3}
-prefix=smbpcmp-
+prefix=${PREFIX:-smbpcmp-}
+smbsweep=${SMBSWEEP:-/tmp/smbsweep}
+zgrab2=${ZGRAB2:-/tmp/zgrab2}
 mkdir -p "$out"
-/tmp/smbsweep lab down --prefix "$prefix" >/dev/null 2>&1 || true
-trap '/tmp/smbsweep lab down --prefix "$prefix" >/dev/null 2>&1 || true' EXIT
-/tmp/smbsweep lab up --prefix "$prefix" --range 198.18.0.0/22 --open 0 --closed 0 --samba >"$out/lab-up.log" 2>&1
-/tmp/smbsweep lab status --prefix "$prefix" --json >"$out/status.json"
+"$smbsweep" lab down --prefix "$prefix" >/dev/null 2>&1 || true
+trap '"$smbsweep" lab down --prefix "$prefix" >/dev/null 2>&1 || true' EXIT
+"$smbsweep" lab up --prefix "$prefix" --range 198.18.0.0/22 --open 0 --closed 0 --samba >"$out/lab-up.log" 2>&1
+"$smbsweep" lab status --prefix "$prefix" --json >"$out/status.json"
 ns=${prefix}scan
 
 # The 256 AnyIP hosts (one smbd) and the Samba matrix + impacket.
@@ -48,14 +52,14 @@ run() { # name set rep cmd...
 # connections per host): it runs once per set, under a time limit.
 for set in matrix anyip; do
 	for rep in $(seq "$reps"); do
-		run smbsweep "$set" "$rep" /tmp/smbsweep probe --workers 256
-		run smbsweep-w64 "$set" "$rep" /tmp/smbsweep probe --workers 64
-		run smbsweep-shares "$set" "$rep" /tmp/smbsweep probe --workers 256 --smb-shares
+		run smbsweep "$set" "$rep" "$smbsweep" probe --workers 256
+		run smbsweep-w64 "$set" "$rep" "$smbsweep" probe --workers 64
+		run smbsweep-shares "$set" "$rep" "$smbsweep" probe --workers 256 --smb-shares
 		# zgrab2's own timeouts (10 s connect, 60 s per target), for a
 		# like-for-like run against an overloaded smbd.
-		run smbsweep-long "$set" "$rep" /tmp/smbsweep probe --workers 256 \
+		run smbsweep-long "$set" "$rep" "$smbsweep" probe --workers 256 \
 			--connect-timeout 10s --read-timeout 30s --host-timeout 60s
-		run zgrab2 "$set" "$rep" /tmp/zgrab2 smb --setup-session -b "$out/empty-blocklist" -s 256
+		run zgrab2 "$set" "$rep" "$zgrab2" smb --setup-session -b "$out/empty-blocklist" -s 256
 	done
 	[ "${NMAP:-1}" = 0 ] ||
 		run nmap "$set" 1 timeout "${NMAP_TIMEOUT:-600}" nmap -Pn -n -p445 -T4 --min-parallelism 64 --script "$nmap_scripts" -iL - -oX -
