@@ -83,9 +83,11 @@ func run(ctx context.Context, c *config) error {
 	bin := filepath.Join(tmp, "smbsweep")
 	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/smbsweep")
 	build.Dir, build.Env = root, append(os.Environ(), "CGO_ENABLED=0")
+	t0 := time.Now()
 	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build ./cmd/smbsweep: %v: %s", err, out)
 	}
+	logf("built smbsweep (CGO_ENABLED=0) in %.1fs", time.Since(t0).Seconds())
 	zg := ensurePeers(ctx, root, logf)
 	m := recordMachine(ctx, root, zg)
 	logf("machine: %s, %s cores, load %s", m.CPU, m.Cores, m.LoadBefore)

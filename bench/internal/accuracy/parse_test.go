@@ -66,3 +66,77 @@ func TestParseAndScore(t *testing.T) {
 		})
 	}
 }
+
+func TestScanners(t *testing.T) {
+	l := link{ifname: "eth0", srcIP: "192.0.2.2", srcMAC: "02:53:4d:42:00:02", gwMAC: "02:53:4d:42:00:01", target: "198.18.0.0/16"}
+	name := func(ss []scanner) []string {
+		var out []string
+		for _, s := range ss {
+			out = append(out, s.tool+" "+rateName(s.rate))
+		}
+		return out
+	}
+	full := params{rates: []float64{1e5, 0}, probeRates: []float64{0}, repeats: 2}
+	quick := params{rates: []float64{0}, probeRates: []float64{0}, repeats: 1, quick: true}
+	tests := []struct {
+		name string
+		p    params
+		cond string
+		want []string
+	}{
+		{"clean: one probe each", full, clean, []string{"smbsweep 100k", "zmap 100k", "masscan 100k", "smbsweep unlimited", "zmap unlimited", "masscan unlimited"}},
+		{"loss: two probes at the probe rates", full, lossy, []string{"smbsweep 100k", "zmap 100k", "masscan 100k",
+			"smbsweep unlimited", "zmap unlimited", "masscan unlimited", "smbsweep -P 2 unlimited", "zmap -P 2 unlimited", "masscan --retries 1 unlimited"}},
+		{"quick loss: no masscan retries", quick, lossy, []string{"smbsweep unlimited", "zmap unlimited", "masscan unlimited", "smbsweep -P 2 unlimited", "zmap -P 2 unlimited"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, name(scanners(tt.p, tt.cond, l, "smbsweep", "EMPTY", true, true))); diff != "" {
+				t.Fatalf("scanners (-want +got):\n%s", diff)
+			}
+		})
+	}
+	ss := scanners(quick, lossy, l, "smbsweep", "EMPTY", true, true)
+	if got, want := strings.Join(ss[3].argv("OUT"), " "), "smbsweep scan --yes -q --allow-reserved -i eth0 -S 192.0.2.2 -G 02:53:4d:42:00:01 -r 0 -P 2 -p 445 -c 1 -o OUT 198.18.0.0/16"; got != want {
+		t.Errorf("smbsweep -P 2 command:\n got %s\nwant %s", got, want)
+	}
+	if ss[2].done != masscanDone {
+		t.Errorf("masscan's done marker %q, want %q", ss[2].done, masscanDone)
+	}
+}
+
+func TestGoals(t *testing.T) {
+	mk := func(tool, cond string, rate float64, runs ...outcome) row {
+		return row{scanner: scanner{tool: tool, cond: cond, rate: rate}, runs: runs}
+	}
+	ok := func(found, fp int) outcome { return outcome{score: score{found: found, missed: 100 - found, falsePos: fp}} }
+	tests := []struct {
+		name string
+		rows []row
+		want []bool
+	}{
+		{"all found, ≥ 99 % under loss", []row{
+			mk("smbsweep", clean, 0, ok(100, 0), ok(100, 0)),
+			mk("zmap", clean, 0, ok(90, 0)),
+			mk("smbsweep -P 2", lossy, 0, ok(99, 0), ok(100, 0)),
+		}, []bool{true, true}},
+		{"one run missed one, one false positive under loss", []row{
+			mk("smbsweep", clean, 0, ok(100, 0), ok(99, 0)),
+			mk("smbsweep -P 2", lossy, 0, ok(100, 1)),
+		}, []bool{false, false}},
+		{"a failed run fails the goal", []row{
+			mk("smbsweep", clean, 0, ok(100, 0), outcome{err: io.ErrUnexpectedEOF}),
+		}, []bool{false}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []bool
+			for _, g := range goals(params{}, tt.rows, 100) {
+				got = append(got, g.Met)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Fatalf("goals met (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -48,7 +48,7 @@ type params struct {
 // rates, one repeat and shorter windows.
 func paramsFor(env *benchkit.Env) params {
 	if env.Quick {
-		return params{rates: []float64{1e6, 0}, threads: []int{1, 2}, repeats: max(env.Repeats, 1), warmup: 500 * time.Millisecond, window: time.Second}
+		return params{rates: []float64{1e6, 0}, threads: []int{1, 2}, repeats: max(env.Repeats, 1), warmup: 400 * time.Millisecond, window: 800 * time.Millisecond}
 	}
 	return params{rates: []float64{1e5, 3e5, 1e6, 0}, threads: []int{1, 2}, repeats: max(env.Repeats, 3), warmup: 700 * time.Millisecond, window: 2 * time.Second}
 }
