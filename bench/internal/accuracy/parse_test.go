@@ -109,7 +109,9 @@ func TestGoals(t *testing.T) {
 	mk := func(tool, cond string, rate float64, runs ...outcome) row {
 		return row{scanner: scanner{tool: tool, cond: cond, rate: rate}, runs: runs}
 	}
-	ok := func(found, fp int) outcome { return outcome{score: score{found: found, missed: 100 - found, falsePos: fp}} }
+	ok := func(found, fp int) outcome {
+		return outcome{score: score{found: found, missed: 100 - found, falsePos: fp}}
+	}
 	tests := []struct {
 		name string
 		rows []row
