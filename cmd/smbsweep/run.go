@@ -34,6 +34,7 @@ type runFlags struct {
 	scanOnly             bool
 	workers, queue       int
 	holdDense            int
+	denseProbes          int
 	holdMax              time.Duration
 	spillDir             string
 	connect, read, host  time.Duration
@@ -55,6 +56,7 @@ func (r *runFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&r.scanOnly, "scan-only", false, "write the scan's open hosts without probing SMB")
 	fs.IntVar(&r.workers, "workers", pipeline.DefaultWorkers, "most SMB probes in flight (started as needed; capped by the open-file limit, two sockets each)")
 	fs.IntVar(&r.holdDense, "hold-dense", pipeline.DefaultHoldDense, "probe at most this many hosts of one /24 while still sending; hold the rest until sending ends (-1: never hold)")
+	fs.IntVar(&r.denseProbes, "dense-probes", pipeline.DefaultDenseProbes, "after sending, probe the held hosts of a /24 that answered at most this many at a time")
 	fs.DurationVar(&r.holdMax, "hold-max", pipeline.DefaultHoldMax, "longest a held host waits for sending to end")
 	fs.IntVar(&r.queue, "queue", pipeline.DefaultQueueSize, "hits held in memory before spilling to disk")
 	fs.StringVar(&r.spillDir, "spill-dir", "", "directory of the spill file (default: $TMPDIR)")
@@ -294,6 +296,7 @@ func runPipeline(sf *scanFlags, rf *runFlags, targets []string, fs *flag.FlagSet
 		Workers:            rf.workers,
 		HoldDense:          rf.holdDense,
 		HoldMax:            rf.holdMax,
+		DenseProbes:        rf.denseProbes,
 		QueueSize:          rf.queue,
 		SpillDir:           rf.spillDir,
 		Output:             o,

@@ -12,10 +12,12 @@ import (
 // The dispatcher sits between the queue and the SMB workers:
 //
 //	queue.out ─► dispatcher ─┬─► idle worker (or a new one, up to Config.Workers)
-//	                         └─► held (dense /24, scan still sending) ─► released at send end or HoldMax
+//	                         └─► held (dense /24, scan still sending)
+//	                                 └─► at send end (or HoldMax): ready, or, for a /24 that
+//	                                     answered, paced at Config.DenseProbes in flight
 //
-// It is one goroutine and owns its state; workers tell it they are idle
-// again over idle.
+// It is one goroutine and owns its state; workers report each finished
+// probe to it over done.
 
 // holdPoll is how often the dispatcher checks whether sending has ended
 // while it holds hits.
@@ -27,19 +29,48 @@ type held struct {
 	until time.Time // HoldMax after it was held
 }
 
+// job is a hit handed to a worker; paced marks one that holds a slot of
+// its dense subnet.
+type job struct {
+	h     Hit
+	paced bool
+}
+
+// finished is a worker's report of one probe.
+type finished struct {
+	subnet   netip.Prefix
+	answered bool // the host answered (any status but a timeout or a cut-off)
+	paced    bool
+}
+
+// count is what the dispatcher knows of a subnet while the scan sends.
+type count struct {
+	hits     int
+	answered bool
+}
+
+// dense is a subnet that produced more than HoldDense hits.
+type dense struct {
+	answered bool  // some probe of it got an answer: a server to spare
+	inFlight int   // paced probes in flight
+	waiting  []Hit // released hits waiting for a paced slot
+}
+
 // dispatch runs the dispatcher until in is closed and every hit was
-// handed to a worker (or abandoned after ctx ended), then closes out's
-// producers: it returns once every worker it started has returned.
+// handed to a worker (or abandoned after ctx ended), and returns once
+// every worker it started has returned.
 func (p *Pipeline) dispatch(ctx context.Context, in <-chan Hit, out chan<- *Record) {
 	var (
 		workers sync.WaitGroup
-		work    = make(chan Hit)
-		idle    = make(chan struct{}, p.cfg.Workers)
+		work    = make(chan job)
+		done    = make(chan finished, p.cfg.Workers)
 		running int // workers started
 		free    int // of them, idle
-		ready   []Hit
+		ready   []job
 		hold    []held
-		dense   = make(map[netip.Prefix]int)
+		counts  = make(map[netip.Prefix]count)
+		since   = time.Now() // counts cover hits since then
+		denses  = make(map[netip.Prefix]*dense)
 		sending = true
 		tick    *time.Ticker
 		tickC   <-chan time.Time
@@ -49,33 +80,47 @@ func (p *Pipeline) dispatch(ctx context.Context, in <-chan Hit, out chan<- *Reco
 			tick.Stop()
 		}
 		close(work)
-		// Workers still probing report idle once more before they see
-		// work closed: take those reports until the last one returns.
-		finished := make(chan struct{})
+		// Workers still probing report once more before they see work
+		// closed: take those reports until the last one returns.
+		over := make(chan struct{})
 		go func() {
 			workers.Wait()
-			close(finished)
+			close(over)
 		}()
 		for {
 			select {
-			case <-idle:
-			case <-finished:
+			case <-done:
+			case <-over:
 				return
 			}
 		}
 	}()
-	// sendingOver reports whether the scan stopped sending for good.
-	sendingOver := func() bool { return p.stop.Load() || p.exhausted() }
+	// admit moves a subnet's waiting hits to ready while it has slots.
+	admit := func(d *dense) {
+		for len(d.waiting) > 0 && d.inFlight < p.cfg.DenseProbes {
+			ready = append(ready, job{h: d.waiting[0], paced: true})
+			d.waiting = d.waiting[1:]
+			d.inFlight++
+		}
+	}
+	// release hands out held hits whose wait is over (all of them when
+	// sending ended): a subnet that answered gets them paced.
 	release := func(all bool) {
 		now := time.Now()
 		n := 0
 		for _, x := range hold {
-			if all || !now.Before(x.until) {
-				ready = append(ready, x.h)
-			} else {
+			if !all && now.Before(x.until) {
 				hold[n] = x
 				n++
+				continue
 			}
+			d := denses[subnetOf(x.h)]
+			if d == nil || !d.answered {
+				ready = append(ready, job{h: x.h})
+				continue
+			}
+			d.waiting = append(d.waiting, x.h)
+			admit(d)
 		}
 		clear(hold[n:])
 		hold = hold[:n]
@@ -84,11 +129,18 @@ func (p *Pipeline) dispatch(ctx context.Context, in <-chan Hit, out chan<- *Reco
 			tick, tickC = nil, nil
 		}
 	}
-	for in != nil || len(ready) > 0 || len(hold) > 0 {
+	waiting := func() int {
+		n := 0
+		for _, d := range denses {
+			n += len(d.waiting)
+		}
+		return n
+	}
+	for in != nil || len(ready) > 0 || len(hold) > 0 || waiting() > 0 {
 		if ctx.Err() != nil {
 			// Cut off: whatever is not in a worker is abandoned.
-			p.aband.Add(uint64(len(ready) + len(hold)))
-			ready, hold = nil, nil
+			p.aband.Add(uint64(len(ready) + len(hold) + waiting()))
+			ready, hold, denses = nil, nil, nil
 			if in != nil {
 				for range in {
 					p.aband.Add(1)
@@ -96,21 +148,21 @@ func (p *Pipeline) dispatch(ctx context.Context, in <-chan Hit, out chan<- *Reco
 			}
 			return
 		}
-		if sending && sendingOver() {
+		if sending && (p.stop.Load() || p.exhausted()) {
 			sending = false
-			clear(dense)
+			clear(counts)
 			release(true)
 		}
 		// Hand out what is ready: to an idle worker, or to a new one.
-		for len(ready) > 0 && free == 0 && running < p.cfg.Workers {
-			h := ready[0]
+		for len(ready) > 0 && free <= 0 && running < p.cfg.Workers {
+			j := ready[0]
 			ready = ready[1:]
 			running++
-			workers.Go(func() { p.work(ctx, h, work, idle, out) })
+			workers.Go(func() { p.work(ctx, j, work, done, out) })
 		}
 		var (
-			workC chan<- Hit
-			next  Hit
+			workC chan<- job
+			next  job
 		)
 		if len(ready) > 0 {
 			workC, next = work, ready[0]
@@ -123,8 +175,19 @@ func (p *Pipeline) dispatch(ctx context.Context, in <-chan Hit, out chan<- *Reco
 		case workC <- next:
 			ready = ready[1:]
 			free--
-		case <-idle:
+		case f := <-done:
 			free++
+			if c, ok := counts[f.subnet]; ok && f.answered {
+				c.answered = true
+				counts[f.subnet] = c
+			}
+			if d := denses[f.subnet]; d != nil {
+				d.answered = d.answered || f.answered
+				if f.paced {
+					d.inFlight--
+					admit(d)
+				}
+			}
 		case h, ok := <-inC:
 			if !ok {
 				in = nil
@@ -132,15 +195,27 @@ func (p *Pipeline) dispatch(ctx context.Context, in <-chan Hit, out chan<- *Reco
 				continue
 			}
 			if !sending || p.cfg.HoldDense < 0 {
-				ready = append(ready, h)
+				ready = append(ready, job{h: h})
 				continue
 			}
-			s, _ := h.Target.Addr().Prefix(subnetBits(h.Target.Addr()))
-			dense[s]++
-			if dense[s] <= p.cfg.HoldDense {
-				ready = append(ready, h)
+			if time.Since(since) > p.cfg.HoldMax {
+				// A subnet is dense for the hits of one HoldMax; on a
+				// long scan, this also bounds the map.
+				clear(counts)
+				since = time.Now()
+			}
+			s := subnetOf(h)
+			c := counts[s]
+			c.hits++
+			counts[s] = c
+			if c.hits <= p.cfg.HoldDense {
+				ready = append(ready, job{h: h})
 				continue
 			}
+			if denses[s] == nil {
+				denses[s] = &dense{}
+			}
+			denses[s].answered = denses[s].answered || c.answered
 			hold = append(hold, held{h: h, until: time.Now().Add(p.cfg.HoldMax)})
 			p.heldTotal.Add(1)
 			if tick == nil {
@@ -153,6 +228,12 @@ func (p *Pipeline) dispatch(ctx context.Context, in <-chan Hit, out chan<- *Reco
 	}
 }
 
+// subnetOf is the subnet a hit counts in for Config.HoldDense.
+func subnetOf(h Hit) netip.Prefix {
+	s, _ := h.Target.Addr().Prefix(subnetBits(h.Target.Addr()))
+	return s
+}
+
 // subnetBits is the size of the subnet whose hits count together for
 // Config.HoldDense: a /24 for IPv4 (the smallest prefix routed on the
 // internet), a /64 for IPv6.
@@ -163,22 +244,33 @@ func subnetBits(a netip.Addr) int {
 	return 64
 }
 
-// work is one SMB worker: it probes first, then every hit it is handed,
-// telling the dispatcher each time it is idle again.
-func (p *Pipeline) work(ctx context.Context, first Hit, in <-chan Hit, idle chan<- struct{}, out chan<- *Record) {
-	h, ok := first, true
+// work is one SMB worker: it probes first, then every job it is handed,
+// reporting each finished probe to the dispatcher.
+func (p *Pipeline) work(ctx context.Context, first job, in <-chan job, done chan<- finished, out chan<- *Record) {
+	j, ok := first, true
 	for ok {
-		p.probe(ctx, &h, out)
-		idle <- struct{}{}
-		h, ok = <-in
+		st := p.probe(ctx, &j.h, out)
+		done <- finished{subnet: subnetOf(j.h), answered: answered(st), paced: j.paced}
+		j, ok = <-in
 	}
 }
 
-// probe probes one hit and hands its record to the writer.
-func (p *Pipeline) probe(ctx context.Context, h *Hit, out chan<- *Record) {
+// answered reports whether a probe's status shows the host answering:
+// anything but a timeout or a cut-off ("" is a probe not run).
+func answered(s smbprobe.Status) bool {
+	switch s {
+	case "", smbprobe.StatusIOTimeout, smbprobe.StatusConnectionTimeout, smbprobe.StatusCanceled:
+		return false
+	}
+	return true
+}
+
+// probe probes one hit, hands its record to the writer and returns its
+// status ("" if it was abandoned).
+func (p *Pipeline) probe(ctx context.Context, h *Hit, out chan<- *Record) smbprobe.Status {
 	if ctx.Err() != nil {
 		p.aband.Add(1)
-		return
+		return ""
 	}
 	p.inFlight.Add(1)
 	t0 := time.Now()
@@ -187,7 +279,7 @@ func (p *Pipeline) probe(ctx context.Context, h *Hit, out chan<- *Record) {
 	if r.Status == smbprobe.StatusCanceled && ctx.Err() != nil {
 		// Cut off by a stop: a resume probes it again.
 		p.aband.Add(1)
-		return
+		return ""
 	}
 	p.latency.Observe(time.Since(t0).Seconds())
 	p.probed.Add(1)
@@ -197,4 +289,5 @@ func (p *Pipeline) probe(ctx context.Context, h *Hit, out chan<- *Record) {
 		p.byStatus[smbprobe.StatusUnknownError].Add(1)
 	}
 	out <- recordFrom(h, r)
+	return r.Status
 }

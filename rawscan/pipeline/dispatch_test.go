@@ -26,7 +26,8 @@ type dialLog struct {
 	inFlight int
 	peak     int
 	gate     chan struct{}
-	each     chan netip.Addr // every dial, as it starts
+	block    func(netip.Addr) bool // whether a dial waits for gate; nil: all do
+	each     chan netip.Addr       // every dial, as it starts
 }
 
 func (d *dialLog) dial(ctx context.Context, _, address string) (net.Conn, error) {
@@ -37,7 +38,7 @@ func (d *dialLog) dial(ctx context.Context, _, address string) (net.Conn, error)
 	d.peak = max(d.peak, d.inFlight)
 	d.mu.Unlock()
 	d.each <- ap.Addr()
-	if d.gate != nil {
+	if d.gate != nil && (d.block == nil || d.block(ap.Addr())) {
 		select {
 		case <-d.gate:
 		case <-ctx.Done():
@@ -57,6 +58,7 @@ func dispatchPipeline(d *dialLog, workers, holdDense int, holdMax time.Duration)
 		cfg: Config{
 			Prober:  smbprobe.New(&smbprobe.Config{Dial: d.dial, SkipSMB1: true}),
 			Workers: workers, HoldDense: holdDense, HoldMax: holdMax, QueueSize: 1 << 10,
+			DenseProbes: DefaultDenseProbes,
 		},
 		byStatus: make(map[smbprobe.Status]*atomic.Uint64, len(Statuses)),
 		latency:  prometheus.NewHistogram(prometheus.HistogramOpts{Name: "t"}),
@@ -214,5 +216,58 @@ func TestDispatchAbandonsOnCancel(t *testing.T) {
 	// The probe cut off by the cancel is abandoned too.
 	if got := p.aband.Load() + uint64(len(out)); got != 10 {
 		t.Errorf("abandoned %d + written %d, want 10 in all", p.aband.Load(), len(out))
+	}
+}
+
+func TestDispatchPacesAnsweringSubnets(t *testing.T) {
+	const denseProbes = 3
+	answering, silent := hitsIn("198.18.1.0/24", 12), hitsIn("198.18.2.0/24", 12)
+	d := &dialLog{
+		each: make(chan netip.Addr, 64), gate: make(chan struct{}),
+		// The answering /24's first two hosts refuse at once (an
+		// answer); every other dial waits for the gate.
+		block: func(a netip.Addr) bool { return !(a == answering[0].Target.Addr() || a == answering[1].Target.Addr()) },
+	}
+	p := dispatchPipeline(d, 64, 2, time.Hour)
+	p.cfg.DenseProbes = denseProbes
+	in := make(chan Hit, 64)
+	out := make(chan *Record, 64)
+	for i := range answering {
+		in <- answering[i]
+		in <- silent[i]
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.dispatch(context.Background(), in, out)
+	}()
+	recv(t, d.each, 4) // two of each while sending
+	recv(t, out, 2)    // the answering /24's answers
+	// The workers report to the dispatcher after writing the record;
+	// give it time to take the reports before sending ends.
+	time.Sleep(300 * time.Millisecond)
+	p.cursors[0].exhausted.Store(true)
+	// Released: the silent /24's ten at once, the answering one's paced.
+	got := recv(t, d.each, 10+denseProbes)
+	var fromAnswering int
+	for _, a := range got {
+		if netip.MustParsePrefix("198.18.1.0/24").Contains(a) {
+			fromAnswering++
+		}
+	}
+	if fromAnswering != denseProbes {
+		t.Errorf("%d probes of the answering /24 in flight, want DenseProbes = %d", fromAnswering, denseProbes)
+	}
+	select {
+	case a := <-d.each:
+		t.Fatalf("probe of %v started beyond the pace", a)
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(in) // the queue closes only after the scan
+	close(d.gate)
+	recv(t, d.each, 24-4-10-denseProbes)
+	<-done
+	if got := len(out) + 2; got != 24 {
+		t.Errorf("%d records, want 24", got)
 	}
 }

@@ -21,6 +21,7 @@ const (
 	DefaultWorkers        = 4096
 	DefaultHoldDense      = 16
 	DefaultHoldMax        = 30 * time.Second
+	DefaultDenseProbes    = 16
 	DefaultQueueSize      = 1 << 16
 	DefaultStatusInterval = time.Second
 	DefaultStopTimeout    = 30 * time.Second
@@ -64,7 +65,15 @@ type Config struct {
 	// hold.
 	HoldDense int
 	// HoldMax bounds how long a held hit waits; 0 means DefaultHoldMax.
+	// A subnet is dense for the hits of one HoldMax.
 	HoldMax time.Duration
+	// DenseProbes is the most probes in flight at once to a dense
+	// subnet's held hits once released, if a probe of that subnet got
+	// an answer (a server, which a burst would overflow); the others
+	// queue. Subnets that never answered (SYN proxies, tarpits) are not
+	// paced: their probes only wait out their own timeouts. 0 means
+	// DefaultDenseProbes.
+	DenseProbes int
 	// QueueSize is the number of hits held in memory before spilling;
 	// 0 means DefaultQueueSize.
 	QueueSize int
@@ -154,6 +163,9 @@ func New(cfg *Config) (*Pipeline, error) {
 	}
 	if c.HoldMax <= 0 {
 		c.HoldMax = DefaultHoldMax
+	}
+	if c.DenseProbes <= 0 {
+		c.DenseProbes = DefaultDenseProbes
 	}
 	if c.QueueSize <= 0 {
 		c.QueueSize = DefaultQueueSize
