@@ -1,6 +1,9 @@
 package rawscan
 
-import "net/netip"
+import (
+	"encoding/binary"
+	"net/netip"
+)
 
 // Targets yields one sender's share of the target space: an address and a
 // destination port per call, false when the share is exhausted. The
@@ -45,8 +48,15 @@ func slotOf(a netip.Addr, port uint16) slot {
 	return slot{addr: uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]), port: port, valid: true}
 }
 
-func (s slot) ip() netip.Addr {
-	return netip.AddrFrom4([4]byte{byte(s.addr >> 24), byte(s.addr >> 16), byte(s.addr >> 8), byte(s.addr)})
+func (s slot) ip() netip.Addr { return addrFrom(s.addr) }
+
+// addrFrom returns the IPv4 address of a big-endian value. Going through
+// PutUint32 compiles to a byte swap, where building the [4]byte from
+// shifted bytes costs a dozen instructions per target.
+func addrFrom(a uint32) netip.Addr {
+	var b [4]byte
+	binary.BigEndian.PutUint32(b[:], a)
+	return netip.AddrFrom4(b)
 }
 
 // A schedule turns one sender's targets into probes, spacing the probes to
@@ -66,7 +76,8 @@ type schedule struct {
 	gap     int
 	ring    []slot
 
-	step      int
+	step      int  // steps run; counted, and needed, only with a ring
+	head      int  // step mod len(ring): the ring slot of the current step
 	drained   bool // targets exhausted or quota reached
 	drainLeft int  // steps still to run after drained
 
@@ -117,6 +128,24 @@ func (s *schedule) next() (p probe, ok, empty bool) {
 		s.pos++
 		return s.out[s.pos-1], true, false
 	}
+	if s.ring == nil {
+		// One probe per target: a step is a draw, and while the batch
+		// lasts it is this loop, runStep's and drawBatch's work for
+		// probes = 1 without their bookkeeping. (The batch never holds
+		// more targets than the quota left, see drawBatch.)
+		for s.bpos < s.blen {
+			a, port := s.addrs[s.bpos], s.ports[s.bpos]
+			s.bpos++
+			ip := addrFrom(a)
+			if s.optOut != nil && s.optOut.Contains(ip) {
+				s.skipped++
+				continue
+			}
+			s.quota--
+			s.drawn++
+			return probe{addr: ip, port: port}, true, false
+		}
+	}
 	if s.drained && s.drainLeft <= 0 {
 		return probe{}, false, false
 	}
@@ -131,18 +160,25 @@ func (s *schedule) next() (p probe, ok, empty bool) {
 // runStep fills out with the probes of the current step.
 func (s *schedule) runStep() {
 	s.nout, s.pos = 0, 0
-	i := s.step
+	i, head := s.step, s.head
 	s.step++
 	if s.drained {
 		s.drainLeft--
 	}
 	if len(s.ring) > 0 {
+		if s.head++; s.head == len(s.ring) {
+			s.head = 0
+		}
 		for k := s.probes - 1; k >= 1; k-- {
-			j := (i - k*s.gap) % len(s.ring)
-			if j < 0 {
-				continue
+			back := k * s.gap // ≤ len(ring)
+			if i < back {
+				continue // no target drawn that long ago
 			}
-			if sl := &s.ring[j]; sl.valid && (i-k*s.gap) >= 0 {
+			j := head - back // (i − back) mod len(ring), without a divide
+			if j < 0 {
+				j += len(s.ring)
+			}
+			if sl := &s.ring[j]; sl.valid {
 				if k == s.probes-1 {
 					sl.valid = false // last probe: the slot is free
 				}
@@ -160,7 +196,7 @@ func (s *schedule) runStep() {
 		cur = s.draw()
 	}
 	if len(s.ring) > 0 {
-		s.ring[i%len(s.ring)] = cur
+		s.ring[head] = cur
 	}
 	if cur.valid {
 		s.out[s.nout] = probe{addr: cur.ip(), port: cur.port}

@@ -113,6 +113,101 @@ func TestScheduleBatchAllocatesNothing(t *testing.T) {
 	}
 }
 
+// listTargets yields a fixed list of targets with Next only;
+// listBatchTargets adds FillAddrs.
+type listTargets struct {
+	ts []slot
+	i  int
+}
+
+func (l *listTargets) Next() (netip.Addr, uint16, bool) {
+	if l.i == len(l.ts) {
+		return netip.Addr{}, 0, false
+	}
+	l.i++
+	return l.ts[l.i-1].ip(), l.ts[l.i-1].port, true
+}
+
+type listBatchTargets struct{ listTargets }
+
+func (l *listBatchTargets) FillAddrs(addrs []uint32, ports []uint16) int {
+	k := 0
+	for ; k < min(len(addrs), len(ports)) && l.i < len(l.ts); k++ {
+		addrs[k], ports[k] = l.ts[l.i].addr, l.ts[l.i].port
+		l.i++
+	}
+	return k
+}
+
+// modelSchedule is the schedule's contract written out: the targets not
+// opted out, up to the quota, are drawn one per step; at step i the
+// schedule emits probe k of the target drawn at step i−k·gap for k =
+// probes−1 down to 1, then probe 0 of the target drawn at step i; after the
+// last target it keeps stepping (a step with nothing to send is one empty
+// result) until the last retry is due; then it reports the end.
+func modelSchedule(ts []slot, optOut OptOut, quota uint64, probes, gap int) []schedStep {
+	var drawn []slot
+	for _, t := range ts {
+		if uint64(len(drawn)) == quota {
+			break
+		}
+		if optOut == nil || !optOut.Contains(t.ip()) {
+			drawn = append(drawn, t)
+		}
+	}
+	d, last := len(drawn), len(drawn)+(probes-1)*gap
+	var steps []schedStep
+	for i := 0; i <= last; i++ {
+		n := len(steps)
+		for k := probes - 1; k >= 0; k-- {
+			if at := i - k*gap; at >= 0 && at < d {
+				steps = append(steps, schedStep{drawn[at].ip(), drawn[at].port, uint32(k), true, false})
+			}
+		}
+		if len(steps) == n {
+			steps = append(steps, schedStep{OK: i != last, Empt: true})
+			if i == last {
+				return steps
+			}
+		}
+	}
+	return append(steps, schedStep{})
+}
+
+// TestScheduleMatchesModel checks the schedule, drawing with Next and
+// drawing batches, against modelSchedule over seeded random target lists,
+// opt-out sets, quotas, probe counts and gaps.
+func TestScheduleMatchesModel(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(82, 83))
+	for i := range 300 {
+		ts := make([]slot, r.IntN(3*drawBatch))
+		for j := range ts {
+			ts[j] = slot{addr: 0xc6120000 + r.Uint32N(1<<12), port: uint16(1 + r.IntN(3)), valid: true}
+		}
+		var optOut OptOut
+		if r.IntN(2) == 0 {
+			optOut = blocklist.NewSet(blocklist.Range{First: addr4(0xc6120000), Last: addr4(0xc6120000 + r.Uint32N(1<<11))})
+		}
+		quota := ^uint64(0)
+		if r.IntN(2) == 0 {
+			quota = r.Uint64N(uint64(len(ts)) + 2)
+		}
+		probes, gap := 1+r.IntN(4), 1+r.IntN(50)
+		want := modelSchedule(ts, optOut, quota, probes, gap)
+		for _, batch := range []bool{false, true} {
+			var tg Targets = &listTargets{ts: ts}
+			if batch {
+				tg = &listBatchTargets{listTargets{ts: ts}}
+			}
+			got, _, _ := runSchedule(newSchedule(tg, optOut, quota, probes, gap))
+			if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
+				t.Fatalf("case %d (%d targets, quota %d, probes %d, gap %d, batch %v): schedule differs from the model (-want +got):\n%s", i, len(ts), quota, probes, gap, batch, diff)
+			}
+		}
+	}
+}
+
 func addr4(v uint32) netip.Addr {
 	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
 }

@@ -91,8 +91,7 @@ func (it *Iterator) FillAddrs(addrs []uint32, ports []uint16) int {
 	k := 0
 	for k < want && it.left != 0 {
 		out := addrs[k : k+int(min(uint64(want-k), it.left))]
-		cur, j := walkLookup(out, it.cur, it.mul, it.n, it.rng, it.rs, it.shift)
-		it.cur = cur
+		j := it.walkLookup(out)
 		k += j
 		if j < len(out) {
 			j++ // the element that was not a target
@@ -107,36 +106,40 @@ func (it *Iterator) FillAddrs(addrs []uint32, ports []uint16) int {
 	return k
 }
 
-// walkLookup walks from element cur writing the addresses of targets to
+// walkLookup walks from element it.cur writing the addresses of targets to
 // out, one port assumed, until out is full or it meets an element that is
-// not a target (there are prime−1−n of them, a handful). It returns the
-// element after the last one consumed and the number of targets written:
-// len(out) or, after a non-target, fewer.
+// not a target (there are prime−1−n of them, a handful). It updates it.cur
+// to the element after the last one consumed and returns the number of
+// targets written: len(out) or, after a non-target, fewer.
 //
-// It is not inlined so that its loop has the registers to itself: in
-// FillAddrs with the outer loop's state, the compiler spilled and reloaded
-// a dozen values per target.
+// It is not inlined, and reads the walk's constants from memory rather
+// than local copies, so that its loop has the registers to itself: in
+// FillAddrs with the outer loop's state, the compiler spilled and
+// reloaded a dozen values per target.
 //
 //go:noinline
-func walkLookup(out []uint32, cur uint64, mul shoupMul, n uint64, rng *[tableBuckets]uint16, rs *[maxTableRanges]tableRange, shift uint) (uint64, int) {
-	shift &= 63
+func (it *Iterator) walkLookup(out []uint32) int {
+	cur := it.cur
+	rng, rs := it.rng, it.rs
 	_, _ = *rng, *rs // nil checks here, not per target
 	for j := range out {
 		v := cur
-		cur = mul.mulLazy(cur)
-		v = canon(v, mul.p) // off the multiplication's dependency chain
-		if v > n {
-			return cur, j // element v stands for target v−1 ≥ n: not a target
+		cur = it.mul.mulLazy(cur)
+		v = canon(v, it.mul.p) // off the multiplication's dependency chain
+		if v > it.n {
+			it.cur = cur
+			return j // element v stands for target v−1 ≥ n: not a target
 		}
 		// v−1 is the member index, below n ≤ 2^32 with one port.
 		i := uint32(v - 1)
-		r := rng[(v-1)>>shift&(tableBuckets-1)]
+		r := rng[(v-1)>>(it.shift&63)&(tableBuckets-1)]
 		for i > rs[r].last {
 			r++
 		}
 		out[j] = i + rs[r].delta
 	}
-	return cur, len(out)
+	it.cur = cur
+	return len(out)
 }
 
 // fillGeneral is FillAddrs for several ports or a set with too many ranges
