@@ -3,6 +3,7 @@ package chart
 import (
 	"errors"
 	"fmt"
+	"image/color"
 	"math"
 	"path/filepath"
 
@@ -18,6 +19,17 @@ const (
 	width  = 8 * vg.Inch
 	height = 4.5 * vg.Inch
 )
+
+// palette is Tableau's ten categorical colours and two more, so that up
+// to twelve series stay distinct (plotutil's palettes have seven).
+var palette = []color.RGBA{
+	{0x4e, 0x79, 0xa7, 0xff}, {0xf2, 0x8e, 0x2b, 0xff}, {0xe1, 0x57, 0x59, 0xff}, {0x76, 0xb7, 0xb2, 0xff},
+	{0x59, 0xa1, 0x4f, 0xff}, {0xed, 0xc9, 0x48, 0xff}, {0xb0, 0x7a, 0xa1, 0xff}, {0xff, 0x9d, 0xa7, 0xff},
+	{0x9c, 0x75, 0x5f, 0xff}, {0xba, 0xb0, 0xac, 0xff}, {0x1f, 0x3b, 0x5c, 0xff}, {0x8c, 0x2d, 0x04, 0xff},
+}
+
+// colour is series k's colour.
+func colour(k int) color.Color { return palette[k%len(palette)] }
 
 // groupWidth is the part of one bar group's unit of X its bars fill.
 const groupWidth = 0.8
@@ -120,12 +132,12 @@ func addLines(pl *plot.Plot, p *benchkit.Plot) error {
 		if err != nil {
 			return fmt.Errorf("chart: %s: %w", p.File, err)
 		}
-		line.Color, dots.Color = plotutil.Color(k), plotutil.Color(k)
+		line.Color, dots.Color = colour(k), colour(k)
 		dots.Shape = plotutil.Shape(k)
 		pl.Add(line, dots)
 		pl.Legend.Add(s.Name, line, dots)
 		if eb := errorBars(ps); eb != nil {
-			eb.Color = plotutil.Color(k)
+			eb.Color = colour(k)
 			pl.Add(eb)
 		}
 	}
@@ -160,7 +172,7 @@ func addBars(pl *plot.Plot, p *benchkit.Plot) error {
 		if err != nil {
 			return fmt.Errorf("chart: %s: %w", p.File, err)
 		}
-		bars.Color = plotutil.Color(k)
+		bars.Color = colour(k)
 		bars.LineStyle.Width = 0
 		pl.Add(bars)
 		pl.Legend.Add(s.Name, bars)
