@@ -59,6 +59,15 @@ type Config struct {
 	// Hostile starts the hostile hosts and the SYN-proxy /24.
 	Hostile bool
 
+	// ListenBacklog, when positive, raises the listen(2) backlog of every
+	// Samba and impacket server to at least this many connections (capped
+	// by the namespace's net.core.somaxconn, 4096), through an LD_PRELOAD
+	// shim built with gcc at lab-up time (backlog_linux.go). smbd
+	// hard-codes 50 (SMBD_LISTEN_BACKLOG), which one AnyIP smbd serving a
+	// whole /24 overflows; a real host is one server per address. Zero
+	// keeps the servers' own backlogs.
+	ListenBacklog int
+
 	// Loss (fraction 0..1), Delay, Jitter, Reorder (fraction 0..1) and Rate
 	// (bits per second) impair the scanner's link in both directions, with
 	// tc-netem(8)'s meanings. Zero means none. None needs sch_netem, which

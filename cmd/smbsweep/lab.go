@@ -86,6 +86,7 @@ func labUp(args []string, stdout, stderr io.Writer) int {
 	fs.Uint64Var(&cfg.Rate, "rate", 0, "rate limit on the scanner link, bits per second (0: none; tbf)")
 	fs.BoolVar(&cfg.Samba, "samba", false, "start the Samba matrix, impacket and the AnyIP smbd")
 	fs.BoolVar(&cfg.Hostile, "hostile", false, "start the hostile hosts and the SYN-proxy /24")
+	fs.IntVar(&cfg.ListenBacklog, "listen-backlog", 0, "raise every Samba/impacket listen backlog to at least N (LD_PRELOAD shim, needs gcc; 0: servers' own, smbd's is 50)")
 	fs.BoolVar(&cfg.Sink, "sink", false, "add transmit sinks sink0 (ifb) and sink1 (veth dropped at ingress)")
 	verbose := fs.Bool("v", false, "log every step to stderr")
 	if err := fs.Parse(args); err != nil {
