@@ -16,7 +16,8 @@ import (
 
 // BenchmarkRunLab is the end-to-end benchmark of bench/results/run.md: a
 // /16 lab with the Samba matrix and the hostile hosts, scanned and probed
-// at unlimited rate by 'smbsweep run' (with 256 and 1000 workers) and, if
+// at unlimited rate by 'smbsweep run' (defaults; without the dense-/24
+// hold; with the old fixed pool of 256 workers) and, if
 // SMBSWEEP_ZGRAB2 names a zgrab2 v0.2.0 binary and zmap is installed, by
 // zmap piped into 'zgrab2 smb'. It reports the wall time per run and the
 // hosts and SMB servers found. Needs root (skips otherwise).
@@ -45,8 +46,11 @@ func BenchmarkRunLab(b *testing.B) {
 		{"smbsweep", func() []string {
 			return []string{bin, "run", "--allow-reserved", "--yes", "-q", "-r", "0", "-c", "2", "-o", out, rng}
 		}, smbsweepSMB},
-		{"smbsweep-workers-1000", func() []string {
-			return []string{bin, "run", "--allow-reserved", "--yes", "-q", "-r", "0", "-c", "2", "--workers", "1000", "-o", out, rng}
+		{"smbsweep-no-hold", func() []string {
+			return []string{bin, "run", "--allow-reserved", "--yes", "-q", "-r", "0", "-c", "2", "--hold-dense", "-1", "-o", out, rng}
+		}, smbsweepSMB},
+		{"smbsweep-workers-256", func() []string {
+			return []string{bin, "run", "--allow-reserved", "--yes", "-q", "-r", "0", "-c", "2", "--workers", "256", "-o", out, rng}
 		}, smbsweepSMB},
 	}
 	if zg := os.Getenv("SMBSWEEP_ZGRAB2"); zg != "" {

@@ -14,12 +14,15 @@ import (
 // TestIntegrationRunQuick runs the section in quick mode: a lab, one run
 // of each tool, the section's Markdown. It takes about half a minute, so
 // it runs only as root and when SMBSWEEP_BENCH_E2E=1 (the bench harness
-// runs the section itself); SMBSWEEP_ZGRAB2 names the peer's binary.
+// runs the section itself); SMBSWEEP_BENCH_E2E=full runs the full
+// section (5 repeats, about 2.5 minutes) and SMBSWEEP_ZGRAB2 names the
+// peer's binary.
 func TestIntegrationRunQuick(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root (lab namespaces, raw sockets)")
 	}
-	if os.Getenv("SMBSWEEP_BENCH_E2E") != "1" {
+	mode := os.Getenv("SMBSWEEP_BENCH_E2E")
+	if mode != "1" && mode != "full" {
 		t.Skip("set SMBSWEEP_BENCH_E2E=1 to run the end-to-end section (about 30 s)")
 	}
 	root, err := filepath.Abs("../../..")
@@ -33,8 +36,11 @@ func TestIntegrationRunQuick(t *testing.T) {
 		t.Fatalf("go build: %v: %s", err, out)
 	}
 	env := &benchkit.Env{
-		Root: root, Bin: bin, Zgrab2: os.Getenv("SMBSWEEP_ZGRAB2"), Quick: true, Repeats: 1,
+		Root: root, Bin: bin, Zgrab2: os.Getenv("SMBSWEEP_ZGRAB2"), Quick: mode != "full", Repeats: 1,
 		Out: t.TempDir(), Logf: t.Logf,
+	}
+	if mode == "full" {
+		env.Repeats = 5
 	}
 	sec, err := Run(context.Background(), env)
 	if err != nil {
