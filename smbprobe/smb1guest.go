@@ -3,13 +3,15 @@ package smbprobe
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"time"
 )
 
 // The SMB1 guest follow-up (Config.Shares on a server without SMB2): one
-// connection, six round trips, all MS-CIFS:
+// connection, five round trips (after an NBSS session request on port 139),
+// all MS-CIFS:
 //
 //	NEGOTIATE "NT LM 0.12"                       §2.2.4.52
 //	SESSION_SETUP_ANDX  SPNEGO(NTLM NEGOTIATE)    §2.2.4.53, MS-SMB §2.2.4.6
@@ -17,6 +19,9 @@ import (
 //	TREE_CONNECT_ANDX   \\HOST\IPC$               §2.2.4.55
 //	TRANSACTION         \PIPE\LANMAN, RAP NetShareEnum level 1
 //	                                              §2.2.4.33, MS-RAP §2.5.6.1
+//
+// and, only when RAP fails without listing a share (impacket 0.10.0), the
+// three round trips of SRVSVC NetrShareEnum (smb1srvsvc.go).
 //
 // No LOGOFF is sent: closing the connection ends the session
 // (MS-CIFS §3.3.7.1).
@@ -130,15 +135,18 @@ func appendRAPNetShareEnum(b []byte) []byte {
 }
 
 // appendSMB1Transaction appends an SMB_COM_TRANSACTION request
-// (MS-CIFS §2.2.4.33.1) to the named pipe name with params and no data or
-// setup words, asking for at most maxParams and maxData bytes back. The
-// parameters start on a 4-byte boundary from the header (Pad1).
-func appendSMB1Transaction(b []byte, name string, params []byte, maxParams, maxData uint16) []byte {
+// (MS-CIFS §2.2.4.33.1) named name, with setup words, params and data,
+// asking for at most maxParams and maxData bytes back. Parameters and data
+// start on 4-byte boundaries from the header (Pad1, Pad2).
+func appendSMB1Transaction(b []byte, name string, setup []uint16, params, data []byte, maxParams, maxData uint16) []byte {
 	start := len(b)
 	b = appendSMB1Header(b, smb1ComTransaction, 0)
-	b = append(b, smb1TransactionWords)
+	b = append(b, byte(smb1TransactionWords+len(setup)))
 	words := len(b)
 	b = append(b, make([]byte, 2*smb1TransactionWords)...)
+	for _, s := range setup {
+		b = binary.LittleEndian.AppendUint16(b, s)
+	}
 	bc := len(b)
 	b = append(b, 0, 0) // ByteCount, patched below
 	b = appendSMB1Unicode(b, start, name)
@@ -147,19 +155,23 @@ func appendSMB1Transaction(b []byte, name string, params []byte, maxParams, maxD
 	}
 	paramOff := len(b) - start
 	b = append(b, params...)
+	for len(data) > 0 && (len(b)-start)%4 != 0 {
+		b = append(b, 0) // Pad2
+	}
 	dataOff := len(b) - start
+	b = append(b, data...)
 	w := b[words:]
 	binary.LittleEndian.PutUint16(w[0:], uint16(len(params))) // TotalParameterCount
-	binary.LittleEndian.PutUint16(w[2:], 0)                   // TotalDataCount
+	binary.LittleEndian.PutUint16(w[2:], uint16(len(data)))   // TotalDataCount
 	binary.LittleEndian.PutUint16(w[4:], maxParams)           // MaxParameterCount
 	binary.LittleEndian.PutUint16(w[6:], maxData)             // MaxDataCount
 	// w[8] MaxSetupCount 0, w[9] Reserved1, w[10:12] Flags 0,
 	// w[12:16] Timeout 0 (return immediately), w[16:18] Reserved2.
 	binary.LittleEndian.PutUint16(w[18:], uint16(len(params))) // ParameterCount
 	binary.LittleEndian.PutUint16(w[20:], uint16(paramOff))    // ParameterOffset
-	binary.LittleEndian.PutUint16(w[22:], 0)                   // DataCount
+	binary.LittleEndian.PutUint16(w[22:], uint16(len(data)))   // DataCount
 	binary.LittleEndian.PutUint16(w[24:], uint16(dataOff))     // DataOffset
-	// w[26] SetupCount 0, w[27] Reserved3.
+	w[26] = byte(len(setup))                                   // SetupCount; w[27] Reserved3
 	binary.LittleEndian.PutUint16(b[bc:], uint16(len(b)-bc-2))
 	return b
 }
@@ -273,7 +285,7 @@ func (p *Prober) guestSMB1(ctx context.Context, addr, host string, deadline time
 	return g
 }
 
-// smb1GuestExchange runs the six round trips over rt, which sends one SMB
+// smb1GuestExchange runs the round trips over rt, which sends one SMB
 // message and returns the reply (valid until its next call), and fills g.
 // host names the server in the IPC$ path; rnd supplies the client
 // challenge and the exported session key; now is the NTLMv2 time when the
@@ -373,24 +385,80 @@ func smb1GuestExchange(rt func([]byte) ([]byte, error), host string, rnd io.Read
 		return
 	}
 
-	msg = appendSMB1Transaction(msg[:0], `\PIPE\LANMAN`, appendRAPNetShareEnum(nil), 8, rapReceiveBufferSize)
+	msg = appendSMB1Transaction(msg[:0], `\PIPE\LANMAN`, nil, appendRAPNetShareEnum(nil), nil, 8, rapReceiveBufferSize)
 	smb1SetIDs(msg, tid, uid, 4)
 	if resp, err = rt(msg); err != nil {
 		fail("smb1 transaction", err)
 		return
 	}
-	params, data, err := parseSMB1Transaction(resp)
-	if err != nil {
-		fail("smb1 transaction", err)
-		return
+	shares, rapErr := rapShares(resp)
+	if rapErr != nil && len(shares) == 0 {
+		// RAP refused or broken (impacket 0.10.0): SRVSVC over \srvsvc.
+		var err error
+		if shares, err = srvsvcShares(rt, msg, host, tid, uid); err != nil {
+			g.Error = stageError("smb1 transaction", rapErr) + "; " + err.Error()
+		}
+	} else if rapErr != nil {
+		fail("smb1 transaction", rapErr) // ERROR_MORE_DATA: a partial list
 	}
-	shares, err := parseNetShareEnum(params, data)
 	for _, s := range shares {
 		g.Shares = append(g.Shares, s.Name)
 	}
+}
+
+// rapShares parses the RAP NetShareEnum reply in an SMB_COM_TRANSACTION
+// response.
+func rapShares(resp []byte) ([]rapShare, error) {
+	params, data, err := parseSMB1Transaction(resp)
 	if err != nil {
-		fail("smb1 transaction", err)
+		return nil, err
 	}
+	return parseNetShareEnum(params, data)
+}
+
+// srvsvcShares lists shares through SRVSVC (smb1srvsvc.go) on the IPC$
+// tree tid: NT_CREATE_ANDX of \srvsvc, then bind and NetrShareEnum, each
+// in a TransactNmPipe transaction. msg is reused as the request buffer.
+func srvsvcShares(rt func([]byte) ([]byte, error), msg []byte, host string, tid, uid uint16) ([]rapShare, error) {
+	msg = appendSMB1NTCreate(msg[:0], `\srvsvc`)
+	smb1SetIDs(msg, tid, uid, 5)
+	resp, err := rt(msg)
+	if err != nil {
+		return nil, fmt.Errorf("smb1 nt create: %w", err)
+	}
+	fid, err := parseSMB1NTCreate(resp)
+	if err != nil {
+		var se *StatusError
+		if errors.As(err, &se) {
+			return nil, err // names its operation
+		}
+		return nil, fmt.Errorf("smb1 nt create: %w", err)
+	}
+	pipe := func(mid uint16, pdu []byte) ([]byte, error) {
+		msg = appendSMB1Transaction(msg[:0], `\PIPE\`, []uint16{smb1TransactNmPipe, fid}, nil, pdu, 0, dcerpcMaxFrag)
+		smb1SetIDs(msg, tid, uid, mid)
+		resp, err := rt(msg)
+		if err != nil {
+			return nil, err
+		}
+		_, data, err := parseSMB1Transaction(resp)
+		return data, err
+	}
+	data, err := pipe(6, appendSRVSVCBind(nil))
+	if err == nil {
+		err = parseSRVSVCBindAck(data)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("srvsvc bind: %w", err)
+	}
+	if data, err = pipe(7, appendNetrShareEnum(nil, host)); err != nil {
+		return nil, fmt.Errorf("srvsvc netrshareenum: %w", err)
+	}
+	shares, err := parseNetrShareEnum(data)
+	if err != nil {
+		return shares, fmt.Errorf("srvsvc netrshareenum: %w", err)
+	}
+	return shares, nil
 }
 
 // guestAuthenticate builds the AUTHENTICATE_MESSAGE (MS-NLMP §2.2.1.3) of

@@ -10,14 +10,17 @@ import (
 	"time"
 )
 
-// smb1GuestFiles names the replies of the SMB1 guest follow-up's six round
-// trips, in order, as captured into testdata/resp/CONFIG/.
+// smb1GuestFiles names the replies of the SMB1 guest follow-up's round
+// trips, in order (6 to 8 only when RAP failed), as captured into testdata/resp/CONFIG/.
 var smb1GuestFiles = []string{
 	"smb1guest-1-negotiate.bin",
 	"smb1guest-2-session-setup.bin",
 	"smb1guest-3-session-auth.bin",
 	"smb1guest-4-tree-connect.bin",
 	"smb1guest-5-transaction.bin",
+	"smb1guest-6-nt-create.bin",
+	"smb1guest-7-bind-ack.bin",
+	"smb1guest-8-share-enum.bin",
 }
 
 // TestCaptureSMB1Guest records the replies of the SMB1 guest follow-up

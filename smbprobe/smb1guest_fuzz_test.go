@@ -56,22 +56,54 @@ func FuzzAVTimestampOf(f *testing.F) {
 	})
 }
 
-// FuzzSMB1GuestExchange runs the whole follow-up over a fuzzed reply to
-// the one request named by the first byte (the others are the smb1only
-// capture's): whatever a server sends, the exchange ends with a result
-// and never panics.
+// FuzzSMB1GuestExchange runs the whole follow-up over one fuzzed reply:
+// the low 4 bits of which name the request whose reply is replaced, bit 4
+// picks the captured exchange the other replies come from (smb1only: RAP
+// lists the shares; impacket: RAP fails, SRVSVC lists them). Whatever a
+// server sends, the exchange ends with a result and never panics.
 func FuzzSMB1GuestExchange(f *testing.F) {
 	for i := range smb1GuestFiles {
 		f.Add(byte(i), []byte{0xff, 'S', 'M', 'B'})
+		f.Add(byte(0x10|i), []byte{0xff, 'S', 'M', 'B'})
 	}
-	base := newReplayRT(f, "smb1only")
+	bases := [2]*replayRT{newReplayRT(f, "smb1only"), newReplayRT(f, "impacket")}
 	f.Fuzz(func(t *testing.T, which byte, reply []byte) {
+		base := bases[which>>4&1]
 		rt := &replayRT{tb: t, replies: append([][]byte(nil), base.replies...)}
-		rt.replies[int(which)%len(rt.replies)] = reply
+		rt.replies[int(which&0x0F)%len(rt.replies)] = reply
 		g := &Guest{}
 		smb1GuestExchange(rt.roundTrip, "h", bytes.NewReader(make([]byte, 64)), time.Unix(1, 0), g)
 		if len(g.Shares) > maxShares || (g.Error == "" && !g.Allowed) {
 			t.Fatalf("guest %+v", g)
+		}
+	})
+}
+
+func FuzzParseSMB1NTCreate(f *testing.F) {
+	seeds(f, "smb1guest-6-nt-create.bin")
+	f.Fuzz(func(t *testing.T, b []byte) {
+		parseSMB1NTCreate(b)
+	})
+}
+
+func FuzzParseSRVSVCBindAck(f *testing.F) {
+	f.Add(appendSRVSVCBind(nil))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		parseSRVSVCBindAck(b)
+	})
+}
+
+func FuzzParseNetrShareEnum(f *testing.F) {
+	f.Add(appendNetrShareEnum(nil, "h"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		shares, _ := parseNetrShareEnum(b)
+		if len(shares) > maxShares {
+			t.Fatalf("%d shares", len(shares))
+		}
+		for _, s := range shares {
+			if !utf8.ValidString(s.Name) || len([]rune(s.Name)) > maxSMB1String {
+				t.Fatalf("share name %q", s.Name)
+			}
 		}
 	})
 }

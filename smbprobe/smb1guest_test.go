@@ -54,6 +54,7 @@ func (r *replayRT) roundTrip(msg []byte) ([]byte, error) {
 // server assigned.
 func TestSMB1GuestExchangeReplay(t *testing.T) {
 	samba := &Guest{Allowed: true, AsGuest: boolPtr(true), Shares: []string{"public", "IPC$"}}
+	impacket := &Guest{Allowed: true, AsGuest: boolPtr(false), Shares: []string{"IPC$", "PUBLIC"}}
 	tests := []struct {
 		config string
 		want   *Guest
@@ -66,13 +67,15 @@ func TestSMB1GuestExchangeReplay(t *testing.T) {
 		// NetShareEnum with STATUS_ACCESS_DENIED: its lanMan handler adds
 		// a str to bytes under Python 3 and turns the exception into that
 		// status (impacket/smbserver.py TRANSCommands.lanMan).
-		{"impacket", &Guest{Allowed: true, AsGuest: boolPtr(false), Error: "smb1 transaction: status 0xc0000022 (STATUS_ACCESS_DENIED)"}},
-		{"impacket-smb2", &Guest{Allowed: true, AsGuest: boolPtr(false), Error: "smb1 transaction: status 0xc0000022 (STATUS_ACCESS_DENIED)"}},
+		// SRVSVC NetrShareEnum lists its shares instead.
+		{"impacket", impacket},
+		{"impacket-smb2", impacket},
 		// map to guest = Never: the unknown user is refused.
 		{"noguest-nt1", &Guest{Error: "smb1 session setup: status 0xc000006d (STATUS_LOGON_FAILURE)"}},
 		// server smb encrypt = required: guest logon and IPC$ succeed,
-		// every unencrypted request on the tree is refused.
-		{"encreq-nt1", &Guest{Allowed: true, AsGuest: boolPtr(true), Error: "smb1 transaction: status 0xc0000022 (STATUS_ACCESS_DENIED)"}},
+		// every unencrypted request on the tree is refused (RAP and the
+		// SRVSVC pipe open).
+		{"encreq-nt1", &Guest{Allowed: true, AsGuest: boolPtr(true), Error: "smb1 transaction: status 0xc0000022 (STATUS_ACCESS_DENIED); smb1 nt create: status 0xc0000022 (STATUS_ACCESS_DENIED)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.config, func(t *testing.T) {
@@ -85,14 +88,15 @@ func TestSMB1GuestExchangeReplay(t *testing.T) {
 			if len(rt.reqs) != len(rt.replies) {
 				t.Fatalf("%d requests for %d captured replies", len(rt.reqs), len(rt.replies))
 			}
-			wantCmds := []byte{smb1ComNegotiate, smb1ComSessionSetupX, smb1ComSessionSetupX, smb1ComTreeConnectX, smb1ComTransaction}
+			wantCmds := []byte{smb1ComNegotiate, smb1ComSessionSetupX, smb1ComSessionSetupX, smb1ComTreeConnectX, smb1ComTransaction,
+				smb1ComNTCreateX, smb1ComTransaction, smb1ComTransaction}
 			_, uid := smb1IDs(rt.replies[1])
 			for i, req := range rt.reqs {
 				wantUID, wantTID := uint16(0), uint16(0)
 				if i >= 2 {
 					wantUID = uid
 				}
-				if i == 4 {
+				if i >= 4 {
 					wantTID, _ = smb1IDs(rt.replies[3])
 				}
 				tid, gotUID := smb1IDs(req)
@@ -334,7 +338,7 @@ func TestAppendSMB1TreeConnect(t *testing.T) {
 // (MS-CIFS §2.2.4.33.1): counts, offsets from the header, the pipe name.
 func TestAppendSMB1Transaction(t *testing.T) {
 	params := appendRAPNetShareEnum(nil)
-	b := appendSMB1Transaction([]byte{0xee, 0xee, 0xee}, `\PIPE\LANMAN`, params, 8, rapReceiveBufferSize)[3:]
+	b := appendSMB1Transaction([]byte{0xee, 0xee, 0xee}, `\PIPE\LANMAN`, nil, params, nil, 8, rapReceiveBufferSize)[3:]
 	w := b[smb1HeaderLen+1:]
 	u16 := func(i int) int { return int(binary.LittleEndian.Uint16(w[i:])) }
 	pOff := u16(20)
