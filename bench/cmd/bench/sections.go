@@ -12,6 +12,7 @@ import (
 	"github.com/smbsweep/smbsweep/bench/internal/benchkit"
 	"github.com/smbsweep/smbsweep/bench/internal/endtoend"
 	"github.com/smbsweep/smbsweep/bench/internal/micro"
+	"github.com/smbsweep/smbsweep/bench/internal/smb"
 	"github.com/smbsweep/smbsweep/bench/internal/transmit"
 )
 
@@ -36,7 +37,7 @@ type entry struct {
 var sections = []entry{
 	{"transmit", "Transmit", 4, 4 * time.Minute, 45 * time.Second, transmit.Run},
 	{"accuracy", "Accuracy", 4, 3 * time.Minute, 40 * time.Second, accuracy.Run},
-	{"smb", "SMB probe: smbsweep vs zgrab2 vs nmap", 5, 4 * time.Minute, 40 * time.Second, nil},
+	{"smb", "SMB probe: smbsweep vs zgrab2 vs nmap", 5, 4 * time.Minute, 40 * time.Second, smb.Run},
 	{"endtoend", "End to end: smbsweep run vs zmap | zgrab2", 6, 150 * time.Second, 25 * time.Second, endtoend.Run},
 	{"micro", "Go micro-benchmarks", 2, 2 * time.Minute, 30 * time.Second, micro.Run},
 }
