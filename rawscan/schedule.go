@@ -3,6 +3,8 @@ package rawscan
 import (
 	"encoding/binary"
 	"net/netip"
+
+	"github.com/smbsweep/smbsweep/blocklist"
 )
 
 // Targets yields one sender's share of the target space: an address and a
@@ -32,6 +34,18 @@ type BatchTargets interface {
 // safe for concurrent use and should neither lock nor allocate.
 type OptOut interface {
 	Contains(netip.Addr) bool
+}
+
+// A GatedOptOut is an OptOut that is empty until its Watcher first
+// reloads: Contains reports false for every address while
+// Gate().Generation() is 0. That is the opt-out filter of a scan whose
+// target set was built without the Watcher's initial set (cmd/smbsweep's).
+// The schedule then tests the generation per target inline, one atomic
+// load, and calls Contains only after a reload: the same answers, at
+// every target, without an interface call per target.
+type GatedOptOut interface {
+	OptOut
+	Gate() *blocklist.Watcher
 }
 
 // slot is one target waiting in the retry ring: 8 bytes, since the ring
@@ -71,7 +85,8 @@ type schedule struct {
 	targets Targets
 	batch   BatchTargets // targets, if it has FillAddrs; nil otherwise
 	optOut  OptOut
-	quota   uint64 // targets still allowed; ^0 = unlimited
+	gate    *blocklist.Watcher // optOut's Gate, if it is a GatedOptOut
+	quota   uint64             // targets still allowed; ^0 = unlimited
 	probes  int
 	gap     int
 	ring    []slot
@@ -113,6 +128,9 @@ type probe struct {
 func newSchedule(t Targets, o OptOut, quota uint64, probes, gap int) *schedule {
 	s := &schedule{targets: t, optOut: o, quota: quota, probes: probes, gap: max(gap, 1)}
 	s.batch, _ = t.(BatchTargets)
+	if g, ok := o.(GatedOptOut); ok {
+		s.gate = g.Gate()
+	}
 	if probes > 1 {
 		s.ring = make([]slot, (probes-1)*s.gap)
 	}
@@ -137,7 +155,7 @@ func (s *schedule) next() (p probe, ok, empty bool) {
 			a, port := s.addrs[s.bpos], s.ports[s.bpos]
 			s.bpos++
 			ip := addrFrom(a)
-			if s.optOut != nil && s.optOut.Contains(ip) {
+			if s.checkOptOut() && s.optOut.Contains(ip) {
 				s.skipped++
 				continue
 			}
@@ -155,6 +173,14 @@ func (s *schedule) next() (p probe, ok, empty bool) {
 	}
 	s.pos = 1
 	return s.out[0], true, false
+}
+
+// checkOptOut reports whether the opt-out set may hold anything now, so
+// that targets must be looked up in it: false with no set, or with a
+// GatedOptOut before its first reload. It is inlined: a target then costs
+// a comparison or an atomic load and no call.
+func (s *schedule) checkOptOut() bool {
+	return s.optOut != nil && (s.gate == nil || s.gate.Generation() != 0)
 }
 
 // runStep fills out with the probes of the current step.
@@ -183,7 +209,7 @@ func (s *schedule) runStep() {
 					sl.valid = false // last probe: the slot is free
 				}
 				a := sl.ip()
-				if s.optOut != nil && s.optOut.Contains(a) {
+				if s.checkOptOut() && s.optOut.Contains(a) {
 					continue
 				}
 				s.out[s.nout] = probe{addr: a, port: sl.port, k: uint32(k)}
@@ -218,7 +244,7 @@ func (s *schedule) draw() slot {
 		if !a.Is4() {
 			continue
 		}
-		if s.optOut != nil && s.optOut.Contains(a) {
+		if s.checkOptOut() && s.optOut.Contains(a) {
 			s.skipped++
 			continue
 		}
@@ -247,7 +273,7 @@ func (s *schedule) drawBatch() slot {
 		}
 		sl := slot{addr: s.addrs[s.bpos], port: s.ports[s.bpos], valid: true}
 		s.bpos++
-		if s.optOut != nil && s.optOut.Contains(sl.ip()) {
+		if s.checkOptOut() && s.optOut.Contains(sl.ip()) {
 			s.skipped++
 			continue
 		}

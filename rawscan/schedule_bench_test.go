@@ -20,6 +20,8 @@ func (f gatedOptOut) Contains(a netip.Addr) bool {
 	return f.w.Generation() != 0 && f.w.Contains(a)
 }
 
+func (f gatedOptOut) Gate() *blocklist.Watcher { return f.w }
+
 // BenchmarkScheduleDraw measures target generation on the sender's real
 // path: schedule.next over the permutation of the internet-wide base set
 // (all of IPv4 less the reserved set and the 10,000-line opt-out list),

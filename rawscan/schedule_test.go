@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -204,6 +206,62 @@ func TestScheduleMatchesModel(t *testing.T) {
 			if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
 				t.Fatalf("case %d (%d targets, quota %d, probes %d, gap %d, batch %v): schedule differs from the model (-want +got):\n%s", i, len(ts), quota, probes, gap, batch, diff)
 			}
+		}
+	}
+}
+
+// TestScheduleGatedOptOut checks that a GatedOptOut gives the schedule the
+// same answers as calling its Contains per target, before and after a
+// reload that adds addresses mid-scan: the two schedules run in lockstep
+// over one Watcher.
+func TestScheduleGatedOptOut(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "optout.conf")
+	if err := os.WriteFile(file, []byte("198.18.0.0/24\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w, err := blocklist.NewWatcher(&blocklist.WatcherConfig{Files: []string{file}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ts []slot
+	for i := range uint32(1024) {
+		ts = append(ts, slot{addr: 0xc6120000 + i, port: 445, valid: true})
+	}
+	for _, probes := range []int{1, 2} {
+		gated := newSchedule(&listBatchTargets{listTargets{ts: ts}}, gatedOptOut{w}, ^uint64(0), probes, 7)
+		plain := newSchedule(&listBatchTargets{listTargets{ts: ts}}, struct{ OptOut }{gatedOptOut{w}}, ^uint64(0), probes, 7)
+		if gated.gate == nil || plain.gate != nil {
+			t.Fatal("the schedule does not tell a GatedOptOut from a plain OptOut")
+		}
+		var skipped uint64
+		for step := 0; ; step++ {
+			if step == 300 {
+				// Opt out the next /24 too; the schedules have drawn targets
+				// ahead of it.
+				if err := os.WriteFile(file, []byte("198.18.0.0/24\n198.18.2.0/24\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				if err := w.Reload(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			p1, ok1, e1 := gated.next()
+			p2, ok2, e2 := plain.next()
+			if p1 != p2 || ok1 != ok2 || e1 != e2 {
+				t.Fatalf("probes=%d step %d: gated schedule gave %v %v %v, plain %v %v %v", probes, step, p1, ok1, e1, p2, ok2, e2)
+			}
+			if !ok1 {
+				break
+			}
+			if w.Generation() > 0 && (p1.addr.As4()[2] == 2) {
+				t.Fatalf("probes=%d step %d: sent to %v after it was opted out", probes, step, p1.addr)
+			}
+			skipped += gated.skipped
+			gated.skipped = 0
+		}
+		if skipped == 0 {
+			t.Fatalf("probes=%d: nothing skipped after the reload", probes)
 		}
 	}
 }

@@ -206,6 +206,9 @@ func (f optOutFilter) Contains(a netip.Addr) bool {
 	return f.w.Generation() != 0 && f.w.Contains(a)
 }
 
+// Gate makes optOutFilter a rawscan.GatedOptOut: senders test the generation inline.
+func (f optOutFilter) Gate() *blocklist.Watcher { return f.w }
+
 // Filter returns the send-time opt-out filter of the plan, or nil without
 // -b files. 'targets' applies it per target; 'scan' and 'run' pass it as
 // rawscan.Config.OptOut.

@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/smbsweep/smbsweep/blocklist"
 	"github.com/smbsweep/smbsweep/rawscan"
 	"github.com/smbsweep/smbsweep/rawscan/target"
 )
@@ -141,6 +142,7 @@ func writeTargets(w io.Writer, perm *target.Permutation, optOut rawscan.OptOut) 
 	bw := bufio.NewWriterSize(w, targetsOutBuffer)
 	addrs, ports := make([]uint32, targetsBatch), make([]uint16, targetsBatch)
 	line := make([]byte, 0, len("255.255.255.255:65535\n")*targetsBatch)
+	gate := gateOf(optOut)
 	for t := range perm.Threads() {
 		it := perm.Iterator(t)
 		for {
@@ -150,7 +152,7 @@ func writeTargets(w io.Writer, perm *target.Permutation, optOut rawscan.OptOut) 
 			}
 			line = line[:0]
 			for j, a := range addrs[:k] {
-				if optOut != nil && optOut.Contains(addrFrom(a)) {
+				if check(optOut, gate) && optOut.Contains(addrFrom(a)) {
 					st.skipped++
 					continue
 				}
@@ -164,6 +166,21 @@ func writeTargets(w io.Writer, perm *target.Permutation, optOut rawscan.OptOut) 
 		}
 	}
 	return st, bw.Flush()
+}
+
+// gateOf returns the Watcher of a rawscan.GatedOptOut, or nil.
+func gateOf(o rawscan.OptOut) *blocklist.Watcher {
+	if g, ok := o.(rawscan.GatedOptOut); ok {
+		return g.Gate()
+	}
+	return nil
+}
+
+// check reports whether targets must be looked up in the opt-out filter
+// o, as rawscan's schedule decides: not without a filter, nor with a gated
+// one before its first reload.
+func check(o rawscan.OptOut, gate *blocklist.Watcher) bool {
+	return o != nil && (gate == nil || gate.Generation() != 0)
 }
 
 // addrFrom returns the IPv4 address of a host-order integer.
@@ -194,6 +211,7 @@ func countTargets(perm *target.Permutation, optOut rawscan.OptOut) walkStats {
 		wg.Go(func() {
 			it := perm.Iterator(t)
 			addrs, ports := make([]uint32, targetsBatch), make([]uint16, targetsBatch)
+			gate := gateOf(optOut)
 			var st walkStats
 			for {
 				k := it.FillAddrs(addrs, ports)
@@ -205,7 +223,7 @@ func countTargets(perm *target.Permutation, optOut rawscan.OptOut) walkStats {
 					continue
 				}
 				for _, a := range addrs[:k] {
-					if optOut.Contains(addrFrom(a)) {
+					if check(optOut, gate) && optOut.Contains(addrFrom(a)) {
 						st.skipped++
 					} else {
 						st.visited++
