@@ -27,6 +27,10 @@ const cooldown = 1
 // masscanDone is masscan's status line once its --wait has run out.
 const masscanDone = "waiting -1-secs"
 
+// exitGrace is how long a tool that printed its done marker has to exit,
+// at each step of the harness's ending it.
+const exitGrace = 2 * time.Second
+
 // masscanUnlimited stands for "no limit" with masscan, which has none.
 const masscanUnlimited = 100_000_000
 
@@ -190,11 +194,17 @@ func render(p params, rows []row, open int, notes []string, disp *strings.Replac
 	for _, n := range notes {
 		b.WriteString("\n" + n + "\n")
 	}
+	if fails := failures(rows); len(fails) > 0 {
+		b.WriteString("\nFailed runs (not scored):\n\n")
+		for _, f := range fails {
+			b.WriteString("- " + f + "\n")
+		}
+	}
 	if p.quick {
 		b.WriteString("\nQuick mode: unlimited rate only, one repeat, and no `masscan --retries 1` (at unlimited rate it may run past the harness's per-run limit).\n")
 	}
 	if stopped := countStopped(rows); stopped > 0 {
-		fmt.Fprintf(&b, "\nmasscan 1.3.2 may not exit after its `--wait` (it prints \"waiting -1-secs\", -2, … while its pcap receive thread waits for a packet that never comes); the harness ends it with SIGINT (it then writes its output) when it prints `%s`, and its wall time is taken at that moment. %d of its runs were ended that way.\n", masscanDone, stopped)
+		fmt.Fprintf(&b, "\nmasscan 1.3.2 may not exit after its `--wait`: it prints \"waiting -1-secs\", -2, … while its pcap receive thread waits for one more frame. Its wall time is taken when it prints `%s`; the harness then gives it %v to exit, then wakes its receive thread with one TCP connection attempt from the scanner namespace to the lab's gateway (answered by an RST), then SIGINT; a run that had to be signalled counts as failed, since its output may be cut short. %d of its runs printed the marker.\n", masscanDone, exitGrace, stopped)
 	}
 	b.WriteString("\nCommands (in `ip netns exec <lab>-scan`), at the highest rate measured (`smbsweep` is the binary under test, EMPTY an empty blocklist file, OUT the output file):\n\n```\n")
 	seen := map[string]bool{}
@@ -309,4 +319,27 @@ func countStopped(rows []row) int {
 		}
 	}
 	return n
+}
+
+// failures lists each failed run's configuration and error, once per
+// distinct message.
+func failures(rows []row) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range rows {
+		for _, o := range r.runs {
+			if o.err == nil {
+				continue
+			}
+			msg := fmt.Sprintf("%s, %s, %s: %v", r.cond, r.tool, rateName(r.rate), o.err)
+			if len(msg) > 300 {
+				msg = msg[:300] + "…"
+			}
+			if !seen[msg] {
+				seen[msg] = true
+				out = append(out, strings.ReplaceAll(msg, "\n", " "))
+			}
+		}
+	}
+	return out
 }

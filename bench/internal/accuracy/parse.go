@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -76,17 +77,22 @@ func parseZmap(r io.Reader) (hosts, error) {
 	return h, nil
 }
 
-// parseMasscan reads masscan's -oL list: "#" comments and lines
-// "open tcp 445 198.18.1.2 1700000000". A line of fewer than four fields
-// is skipped: masscan leaves one truncated when it is killed mid-write.
+// parseMasscan reads masscan's -oL list: "#masscan", lines "open tcp 445
+// 198.18.1.2 1700000000", and "# end", which masscan writes when it exits
+// cleanly; without it the list may be cut short, and it is an error.
 func parseMasscan(r io.Reader) (hosts, error) {
 	h := hosts{}
+	end := false
 	err := eachLine(r, func(line []byte) error {
 		if line[0] == '#' {
+			end = end || string(line) == "# end"
 			return nil
 		}
 		f := strings.Fields(string(line))
-		if len(f) < 4 || f[0] != "open" {
+		if len(f) < 4 {
+			return fmt.Errorf("%d fields, want ≥ 4", len(f))
+		}
+		if f[0] != "open" {
 			return nil
 		}
 		a, err := netip.ParseAddr(f[3])
@@ -96,6 +102,9 @@ func parseMasscan(r io.Reader) (hosts, error) {
 		h[a] = true
 		return nil
 	})
+	if err == nil && !end {
+		err = errors.New(`no "# end": the list was cut short`)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("accuracy: masscan output: %w", err)
 	}

@@ -14,7 +14,7 @@ import (
 // The testdata files are the three tools' outputs of one scan of a lab
 // /24 with 5 % open and 5 % closed on 445 (ground-truth.json): smbsweep
 // with --all (RST records too), ZMap -f saddr, masscan -oL ended by
-// SIGINT before its last two replies.
+// SIGINT before its last two replies (it still wrote "# end").
 func TestParseAndScore(t *testing.T) {
 	gt, err := lab.ReadGroundTruth(filepath.Join("testdata", "ground-truth.json"))
 	if err != nil {
@@ -36,11 +36,13 @@ func TestParseAndScore(t *testing.T) {
 		{name: "zmap", file: "zmap.txt", parse: parseZmap, want: score{found: 15}},
 		{name: "masscan", file: "masscan.txt", parse: parseMasscan, want: score{found: 13, missed: 2}},
 		{name: "false positive", text: `{"ip":"198.18.0.3","status":"success"}`, parse: parseSmbsweep, want: score{missed: 15, falsePos: 1}},
-		{name: "masscan truncated last line", text: "#masscan\nopen tcp 445 198.18.0.148 1795854518\nopen tc", parse: parseMasscan, want: score{found: 1, missed: 14}},
+		{name: "masscan cut short", text: "#masscan\nopen tcp 445 198.18.0.148 1795854518\nopen tcp 445 198.18.", parse: parseMasscan, err: true},
+		{name: "masscan without end", text: "#masscan\nopen tcp 445 198.18.0.148 1795854518\n", parse: parseMasscan, err: true},
+		{name: "masscan short line", text: "#masscan\nopen tc\n# end\n", parse: parseMasscan, err: true},
 		{name: "smbsweep bad JSON", text: `{"ip":`, parse: parseSmbsweep, err: true},
 		{name: "smbsweep bad address", text: `{"ip":"198.18.0.300","status":"success"}`, parse: parseSmbsweep, err: true},
 		{name: "zmap bad address", text: "198.18.0.1\nnope\n", parse: parseZmap, err: true},
-		{name: "masscan bad address", text: "open tcp 445 x 1\n", parse: parseMasscan, err: true},
+		{name: "masscan bad address", text: "open tcp 445 x 1\n# end\n", parse: parseMasscan, err: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

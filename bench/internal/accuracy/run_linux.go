@@ -125,13 +125,7 @@ func runOne(ctx context.Context, l *benchlab.Lab, s *scanner, dir string, open [
 		wall = time.Since(start)
 	case <-w.seen:
 		wall, stopped = time.Since(start), true
-		_ = cmd.Process.Signal(syscall.SIGINT)
-		select {
-		case <-exited:
-		case <-time.After(stopGrace):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
+		err = finish(ctx, l, cmd, exited)
 	}
 	if err != nil {
 		return outcome{err: fmt.Errorf("%s: %v: %s", argv[0], err, lastLine(w.String()))}
@@ -148,9 +142,38 @@ func runOne(ctx context.Context, l *benchlab.Lab, s *scanner, dir string, open [
 	return outcome{score: scoreOf(got, open), wall: wall, stopped: stopped}
 }
 
-// stopGrace is how long a tool that printed its done marker has to exit
-// after SIGINT (masscan flushes its output then) before SIGKILL.
-const stopGrace = 3 * time.Second
+// finish ends a tool that printed its done marker, gently enough that it
+// writes its whole output: masscan's receive thread waits in pcap for one
+// more frame before it sees that the scan is over, so after a grace
+// period one TCP connection attempt from the scanner namespace to the
+// lab's gateway (answered by an RST on the scanner's interface) wakes it;
+// then SIGINT; then SIGKILL, and the run counts as failed because the
+// output may be cut short.
+func finish(ctx context.Context, l *benchlab.Lab, cmd *exec.Cmd, exited <-chan error) error {
+	wait := func() (error, bool) {
+		select {
+		case err := <-exited:
+			return err, true
+		case <-time.After(exitGrace):
+			return nil, false
+		}
+	}
+	if err, ok := wait(); ok {
+		return err
+	}
+	gw := l.Status.GatewayIP.String()
+	_ = l.Command(ctx, "timeout", "1", "bash", "-c", "exec 3<>/dev/tcp/"+gw+"/9").Run()
+	if err, ok := wait(); ok {
+		return err
+	}
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	if _, ok := wait(); ok {
+		return fmt.Errorf("did not exit after its wait until SIGINT; output may be cut short")
+	}
+	_ = cmd.Process.Kill()
+	<-exited
+	return fmt.Errorf("did not exit after its wait, nor on SIGINT; killed")
+}
 
 // watcher keeps the start of a tool's stderr and closes seen the first
 // time marker appears in it. Written by one goroutine (exec's copier).
