@@ -19,6 +19,7 @@ type Iterator struct {
 	rng     *[tableBuckets]uint16       // addrTable.rng
 	rs      *[maxTableRanges]tableRange // addrTable.rs
 	shift   uint                        // addrTable.shift
+	bucket  uint64                      // 2^(32−shift): i>>shift is i·bucket>>32 for i < 2^32
 	set     *blocklist.Set
 	ports   []uint16
 	portDiv reducer // by len(ports)
@@ -132,7 +133,7 @@ func (it *Iterator) walkLookup(out []uint32) int {
 		}
 		// v−1 is the member index, below n ≤ 2^32 with one port.
 		i := uint32(v - 1)
-		r := rng[(v-1)>>(it.shift&63)&(tableBuckets-1)]
+		r := rng[uint64(i)*it.bucket>>32&(tableBuckets-1)]
 		for i > rs[r].last {
 			r++
 		}

@@ -236,6 +236,7 @@ func (p *Permutation) Iterator(thread int) *Iterator {
 		rng:     p.addrs.rng,
 		rs:      p.addrs.rs,
 		shift:   uint(p.addrs.shift),
+		bucket:  1 << (32 - min(p.addrs.shift, 32)),
 		set:     p.allowed,
 		ports:   p.ports,
 		portDiv: newReducer(uint64(len(p.ports))),
