@@ -52,8 +52,8 @@ const (
 	rapParamDesc          = "WrLeh"
 	rapDataDescLevel1     = "B13BWz"
 	rapReceiveBufferSize  = 0x1000 // 4 KiB: ≥ 200 NetShareInfo1 entries
-	rapNetShareInfo1Len   = 20     // MS-RAP §2.5.6.1.? NetShareInfo1: name 13, pad 1, type 2, remark 4
-	rapErrorMoreData      = 234    // ERROR_MORE_DATA, MS-RAP §3.2.5.1
+	rapNetShareInfo1Len   = 20     // NetShareInfo1, MS-RAP §2.5.6.3.2: name 13, pad 1, type 2, remark 4
+	rapErrorMoreData      = 234    // ERROR_MORE_DATA, MS-RAP §2.5.2
 	maxShares             = 1024
 	smb1GuestUser         = "guest"
 	smb1TransactionWords  = 14
@@ -207,20 +207,20 @@ func parseSMB1Transaction(b []byte) (params, data []byte, err error) {
 	return b[pOff : pOff+pCount], b[dOff : dOff+dCount], nil
 }
 
-// rapShare is one NetShareInfo1 entry (MS-RAP §2.5.6.?): the name and the
+// rapShare is one NetShareInfo1 entry (MS-RAP §2.5.6.3.2): the name and the
 // share type (0 disk, 1 print queue, 2 device, 3 IPC).
 type rapShare struct {
 	Name string
 	Type uint16
 }
 
-// RAPError is a RAP response's non-zero Win32ErrorCode (MS-RAP §2.5.2).
-type RAPError struct {
+// rapError is a RAP response's non-zero Win32ErrorCode (MS-RAP §2.5.2).
+type rapError struct {
 	Op   string
 	Code uint16
 }
 
-func (e *RAPError) Error() string {
+func (e *rapError) Error() string {
 	return fmt.Sprintf("%s: RAP Win32ErrorCode %d", e.Op, e.Code)
 }
 
@@ -228,7 +228,7 @@ func (e *RAPError) Error() string {
 // the parameters Win32ErrorCode, Converter, EntriesReturned and
 // EntriesAvailable, and EntriesReturned NetShareInfo1 structures of 20
 // bytes in data. ERROR_MORE_DATA keeps the entries that fit and returns a
-// *RAPError with them. NetworkName is an OEM string; bytes above 0x7F are
+// *rapError with them. NetworkName is an OEM string; bytes above 0x7F are
 // read as Latin-1, so every name is valid UTF-8.
 func parseNetShareEnum(params, data []byte) ([]rapShare, error) {
 	if len(params) < 8 {
@@ -236,7 +236,7 @@ func parseNetShareEnum(params, data []byte) ([]rapShare, error) {
 	}
 	code := binary.LittleEndian.Uint16(params)
 	if code != 0 && code != rapErrorMoreData {
-		return nil, &RAPError{Op: "rap netshareenum", Code: code}
+		return nil, &rapError{Op: "rap netshareenum", Code: code}
 	}
 	n := int(binary.LittleEndian.Uint16(params[4:]))
 	if n > len(data)/rapNetShareInfo1Len {
@@ -260,7 +260,7 @@ func parseNetShareEnum(params, data []byte) ([]rapShare, error) {
 		shares = append(shares, rapShare{Name: string(r), Type: binary.LittleEndian.Uint16(e[14:])})
 	}
 	if code == rapErrorMoreData {
-		return shares, &RAPError{Op: "rap netshareenum", Code: code}
+		return shares, &rapError{Op: "rap netshareenum", Code: code}
 	}
 	return shares, nil
 }
@@ -368,6 +368,9 @@ func smb1GuestExchange(rt func([]byte) ([]byte, error), host string, rnd io.Read
 	if ss.Status != statusSuccess {
 		fail("smb1 session setup", fmt.Errorf("%w: status 0x%08x after AUTHENTICATE", ErrMalformed, ss.Status))
 		return
+	}
+	if _, u := smb1IDs(resp); u != 0 {
+		uid = u // the final response carries the session's UID too
 	}
 	g.Allowed = true
 	asGuest := ss.Action&smb1ActionGuest != 0 // SMB_SETUP_GUEST, MS-CIFS §2.2.4.53.2
