@@ -19,6 +19,13 @@ import (
 // It is one goroutine and owns its state; workers report each finished
 // probe to it over done.
 
+// paceBudget is how long a paced subnet's queue may take to drain at
+// the pace's observed probe time: about a probe's read timeout, which the
+// silent hosts of a scan cost anyway. When the queue would take longer,
+// the pace doubles, so a slow server (or a loaded scanner) gets more load
+// rather than holding the run up.
+const paceBudget = 5 * time.Second
+
 // holdPoll is how often the dispatcher checks whether sending has ended
 // while it holds hits.
 const holdPoll = 5 * time.Millisecond
@@ -41,6 +48,7 @@ type finished struct {
 	subnet   netip.Prefix
 	answered bool // the host answered (any status but a timeout or a cut-off)
 	paced    bool
+	took     time.Duration
 }
 
 // count is what the dispatcher knows of a subnet while the scan sends.
@@ -51,9 +59,13 @@ type count struct {
 
 // dense is a subnet that produced more than HoldDense hits.
 type dense struct {
-	answered bool  // some probe of it got an answer: a server to spare
-	inFlight int   // paced probes in flight
-	waiting  []Hit // released hits waiting for a paced slot
+	answered bool          // some probe of it got an answer: a server to spare
+	unpaced  bool          // a paced probe timed out: pacing only queues behind timeouts
+	inFlight int           // paced probes in flight
+	pace     int           // most paced probes in flight: DenseProbes, doubled as needed
+	probed   int           // paced probes finished
+	took     time.Duration // their total time
+	waiting  []Hit         // released hits waiting for a paced slot
 }
 
 // dispatch runs the dispatcher until in is closed and every hit was
@@ -97,7 +109,7 @@ func (p *Pipeline) dispatch(ctx context.Context, in <-chan Hit, out chan<- *Reco
 	}()
 	// admit moves a subnet's waiting hits to ready while it has slots.
 	admit := func(d *dense) {
-		for len(d.waiting) > 0 && d.inFlight < p.cfg.DenseProbes {
+		for len(d.waiting) > 0 && d.inFlight < d.pace {
 			ready = append(ready, job{h: d.waiting[0], paced: true})
 			d.waiting = d.waiting[1:]
 			d.inFlight++
@@ -115,7 +127,7 @@ func (p *Pipeline) dispatch(ctx context.Context, in <-chan Hit, out chan<- *Reco
 				continue
 			}
 			d := denses[subnetOf(x.h)]
-			if d == nil || !d.answered {
+			if d == nil || !d.answered || d.unpaced {
 				ready = append(ready, job{h: x.h})
 				continue
 			}
@@ -185,6 +197,23 @@ func (p *Pipeline) dispatch(ctx context.Context, in <-chan Hit, out chan<- *Reco
 				d.answered = d.answered || f.answered
 				if f.paced {
 					d.inFlight--
+					d.probed++
+					d.took += f.took
+					mean := d.took / time.Duration(d.probed)
+					if rounds := (len(d.waiting) + d.pace - 1) / d.pace; time.Duration(rounds)*mean > paceBudget {
+						d.pace *= 2
+					}
+					if !f.answered && !d.unpaced {
+						// A paced probe timed out: the server is
+						// not keeping up, and pacing would only
+						// line its other hosts up behind its
+						// timeouts. They all go now.
+						d.unpaced = true
+						for _, h := range d.waiting {
+							ready = append(ready, job{h: h})
+						}
+						d.waiting = nil
+					}
 					admit(d)
 				}
 			}
@@ -213,7 +242,7 @@ func (p *Pipeline) dispatch(ctx context.Context, in <-chan Hit, out chan<- *Reco
 				continue
 			}
 			if denses[s] == nil {
-				denses[s] = &dense{}
+				denses[s] = &dense{pace: p.cfg.DenseProbes}
 			}
 			denses[s].answered = denses[s].answered || c.answered
 			hold = append(hold, held{h: h, until: time.Now().Add(p.cfg.HoldMax)})
@@ -249,8 +278,9 @@ func subnetBits(a netip.Addr) int {
 func (p *Pipeline) work(ctx context.Context, first job, in <-chan job, done chan<- finished, out chan<- *Record) {
 	j, ok := first, true
 	for ok {
+		t0 := time.Now()
 		st := p.probe(ctx, &j.h, out)
-		done <- finished{subnet: subnetOf(j.h), answered: answered(st), paced: j.paced}
+		done <- finished{subnet: subnetOf(j.h), answered: answered(st), paced: j.paced, took: time.Since(t0)}
 		j, ok = <-in
 	}
 }

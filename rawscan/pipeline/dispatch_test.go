@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -27,6 +28,8 @@ type dialLog struct {
 	peak     int
 	gate     chan struct{}
 	block    func(netip.Addr) bool // whether a dial waits for gate; nil: all do
+	timeout  func(netip.Addr) bool // whether a dial times out (no answer) instead of refusing
+	delay    time.Duration         // every dial takes this long
 	each     chan netip.Addr       // every dial, as it starts
 }
 
@@ -38,6 +41,7 @@ func (d *dialLog) dial(ctx context.Context, _, address string) (net.Conn, error)
 	d.peak = max(d.peak, d.inFlight)
 	d.mu.Unlock()
 	d.each <- ap.Addr()
+	time.Sleep(d.delay)
 	if d.gate != nil && (d.block == nil || d.block(ap.Addr())) {
 		select {
 		case <-d.gate:
@@ -47,6 +51,9 @@ func (d *dialLog) dial(ctx context.Context, _, address string) (net.Conn, error)
 	d.mu.Lock()
 	d.inFlight--
 	d.mu.Unlock()
+	if d.timeout != nil && d.timeout(ap.Addr()) {
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: os.ErrDeadlineExceeded}
+	}
 	return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
 }
 
@@ -269,5 +276,82 @@ func TestDispatchPacesAnsweringSubnets(t *testing.T) {
 	<-done
 	if got := len(out) + 2; got != 24 {
 		t.Errorf("%d records, want 24", got)
+	}
+}
+
+func TestDispatchUnpacesOnTimeout(t *testing.T) {
+	const denseProbes = 3
+	hits := hitsIn("198.18.1.0/24", 12)
+	addr := func(i int) netip.Addr { return hits[i].Target.Addr() }
+	d := &dialLog{
+		each: make(chan netip.Addr, 64), gate: make(chan struct{}),
+		// .1 and .2 refuse at once (the subnet answers); .3, the
+		// first paced probe, times out at once; the rest wait.
+		block:   func(a netip.Addr) bool { return a != addr(0) && a != addr(1) && a != addr(2) },
+		timeout: func(a netip.Addr) bool { return a == addr(2) },
+	}
+	p := dispatchPipeline(d, 64, 2, time.Hour)
+	p.cfg.DenseProbes = denseProbes
+	in := make(chan Hit, 64)
+	out := make(chan *Record, 64)
+	for _, h := range hits {
+		in <- h
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.dispatch(context.Background(), in, out)
+	}()
+	recv(t, d.each, 2)
+	recv(t, out, 2)
+	time.Sleep(300 * time.Millisecond) // the dispatcher takes the reports
+	p.cursors[0].exhausted.Store(true)
+	// Paced: .3 .4 .5; .3 times out, and the seven left go at once
+	// (paced, only one would replace it until the prober's 3 s connect
+	// timeout ends .4 and .5).
+	deadline := time.After(2 * time.Second)
+	for n := range 10 {
+		select {
+		case <-d.each:
+		case <-deadline:
+			t.Fatalf("%d of 10 probes started within 2 s of sending's end", n)
+		}
+	}
+	close(in)
+	close(d.gate)
+	<-done
+	if len(out) != 10 {
+		t.Errorf("%d more records, want 10", len(out))
+	}
+}
+
+func TestDispatchPaceDoublesWhenSlow(t *testing.T) {
+	// One held /24 of 61 hosts at 100 ms each, paced 1 at a time: 6 s,
+	// over paceBudget, so the pace doubles.
+	hits := hitsIn("198.18.1.0/24", 62)
+	d := &dialLog{each: make(chan netip.Addr, 64), delay: 100 * time.Millisecond}
+	p := dispatchPipeline(d, 64, 1, time.Hour)
+	p.cfg.DenseProbes = 1
+	in := make(chan Hit, 64)
+	out := make(chan *Record, 64)
+	for _, h := range hits {
+		in <- h
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.dispatch(context.Background(), in, out)
+	}()
+	recv(t, out, 1) // the subnet answered
+	time.Sleep(100 * time.Millisecond)
+	p.cursors[0].exhausted.Store(true)
+	recv(t, d.each, len(hits))
+	close(in)
+	<-done
+	if len(out) != len(hits)-1 {
+		t.Errorf("%d more records, want %d", len(out), len(hits)-1)
+	}
+	if d.peak < 2 {
+		t.Errorf("peak %d probes in flight: the pace never doubled", d.peak)
 	}
 }

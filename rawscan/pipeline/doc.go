@@ -51,7 +51,14 @@
 // Config.HoldMax): a subnet in which every address answers is often one
 // machine, and probing it while the scan's SYNs still arrive there fills
 // its accept queue, so its kernel drops those SYNs and the scan loses the
-// hosts. Status.Held counts them; a hard stop abandons them.
+// hosts. Status.Held counts them; a hard stop abandons them. When sending
+// ends, a held subnet in which some probe got an answer (a server) has its
+// held hits paced at Config.DenseProbes in flight, so the burst does not
+// overflow that server's accept queue in turn; the pace doubles when the
+// queue would take longer than a read timeout to drain, and is dropped
+// when a paced probe times out. Subnets that never answered (SYN proxies,
+// tarpits) get theirs at once: nothing there to spare, and each probe
+// only waits out its own timeouts.
 //
 // # Checkpoints
 //

@@ -71,8 +71,11 @@ type Config struct {
 	// subnet's held hits once released, if a probe of that subnet got
 	// an answer (a server, which a burst would overflow); the others
 	// queue. Subnets that never answered (SYN proxies, tarpits) are not
-	// paced: their probes only wait out their own timeouts. 0 means
-	// DefaultDenseProbes.
+	// paced: their probes only wait out their own timeouts; nor is one
+	// whose paced probe timed out (an overloaded server: its hosts would
+	// queue behind its timeouts). The pace doubles whenever the queue
+	// would take more than about a read timeout (5 s) to drain at the
+	// probe time seen so far. 0 means DefaultDenseProbes.
 	DenseProbes int
 	// QueueSize is the number of hits held in memory before spilling;
 	// 0 means DefaultQueueSize.
