@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/smbsweep/smbsweep/bench/internal/benchkit"
@@ -13,7 +14,7 @@ import (
 // its Markdown in SMB_BENCH_OUT. It runs only when asked, as root:
 //
 //	SMB_BENCH_BIN=/tmp/smbsweep SMB_BENCH_ZGRAB2=/tmp/zgrab2 SMB_BENCH_OUT=/tmp/smb \
-//	  [SMB_BENCH_QUICK=1] go test -run TestIntegrationRun -timeout 10m ./bench/internal/smb
+//	  [SMB_BENCH_QUICK=1] [SMB_BENCH_REPEATS=3] go test -run TestIntegrationRun -timeout 10m ./bench/internal/smb
 func TestIntegrationRun(t *testing.T) {
 	bin := os.Getenv("SMB_BENCH_BIN")
 	if bin == "" || os.Geteuid() != 0 {
@@ -31,7 +32,10 @@ func TestIntegrationRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := &benchkit.Env{Root: root, Bin: bin, Zgrab2: os.Getenv("SMB_BENCH_ZGRAB2"), Quick: os.Getenv("SMB_BENCH_QUICK") != "",
-		Repeats: 5, Out: out, Logf: t.Logf}
+		Repeats: 3, Out: out, Logf: t.Logf}
+	if n, err := strconv.Atoi(os.Getenv("SMB_BENCH_REPEATS")); err == nil {
+		env.Repeats = n
+	}
 	sec, err := run(context.Background(), env, "h3-bsmb-")
 	if err != nil {
 		t.Fatal(err)
