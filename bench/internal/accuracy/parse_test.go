@@ -78,7 +78,7 @@ func TestScanners(t *testing.T) {
 		}
 		return out
 	}
-	full := params{rates: []float64{1e5, 0}, probeRates: []float64{0}, repeats: 2}
+	full := params{rates: []float64{1e5, 0}, probeRates: []float64{1e5, 0}, repeats: 2}
 	quick := params{rates: []float64{0}, probeRates: []float64{0}, repeats: 1, quick: true}
 	tests := []struct {
 		name string
@@ -87,9 +87,10 @@ func TestScanners(t *testing.T) {
 		want []string
 	}{
 		{"clean: one probe each", full, clean, []string{"smbsweep 100k", "zmap 100k", "masscan 100k", "smbsweep unlimited", "zmap unlimited", "masscan unlimited"}},
-		{"loss: two probes at the probe rates", full, lossy, []string{"smbsweep 100k", "zmap 100k", "masscan 100k",
-			"smbsweep unlimited", "zmap unlimited", "masscan unlimited", "smbsweep -P 2 unlimited", "zmap -P 2 unlimited", "masscan --retries 1 unlimited"}},
-		{"quick loss: no masscan retries", quick, lossy, []string{"smbsweep unlimited", "zmap unlimited", "masscan unlimited", "smbsweep -P 2 unlimited", "zmap -P 2 unlimited"}},
+		{"loss: two probes at the probe rates, masscan's only when limited", full, lossy, []string{"smbsweep 100k", "zmap 100k", "masscan 100k",
+			"smbsweep -P 2 100k", "zmap -P 2 100k", "masscan --retries 1 100k",
+			"smbsweep unlimited", "zmap unlimited", "masscan unlimited", "smbsweep -P 2 unlimited", "zmap -P 2 unlimited"}},
+		{"quick loss", quick, lossy, []string{"smbsweep unlimited", "zmap unlimited", "masscan unlimited", "smbsweep -P 2 unlimited", "zmap -P 2 unlimited"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

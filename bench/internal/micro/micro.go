@@ -33,7 +33,7 @@ func paramsFor(env *benchkit.Env) params {
 	if env.Quick {
 		return params{count: 1, benchtime: "100ms"}
 	}
-	return params{count: 5, benchtime: "300ms"}
+	return params{count: 5, benchtime: "200ms"}
 }
 
 // goTestArgs is the go test command line of the section.
