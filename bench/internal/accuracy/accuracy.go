@@ -205,7 +205,7 @@ func render(p params, rows []row, open int, notes []string, disp *strings.Replac
 	if stopped := countStopped(rows); stopped > 0 {
 		fmt.Fprintf(&b, "\nmasscan 1.3.2 may not exit after its `--wait`: it prints \"waiting -1-secs\", -2, … while its pcap receive thread waits for one more frame. Its wall time is taken when it prints `%s`; the harness then gives it %v to exit, then wakes its receive thread with one TCP connection attempt from the scanner namespace to the lab's gateway (answered by an RST), then SIGINT; a run that had to be signalled counts as failed, since its output may be cut short. %d of its runs printed the marker.\n", masscanDone, exitGrace, stopped)
 	}
-	b.WriteString("\nCommands (in `ip netns exec <lab>-scan`), at the highest rate measured (`smbsweep` is the binary under test, EMPTY an empty blocklist file, OUT the output file):\n\n```\n")
+	b.WriteString("\nCommands (in `ip netns exec <lab>-scan`), at the first rate measured; the other rates change only `-r` or `--rate` (`smbsweep` is the binary under test, EMPTY an empty blocklist file, OUT the output file):\n\n```\n")
 	seen := map[string]bool{}
 	for _, r := range rows {
 		if !seen[r.tool] {
