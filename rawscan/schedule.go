@@ -142,15 +142,13 @@ func newSchedule(t Targets, o OptOut, quota uint64, probes, gap int) *schedule {
 // and none is due), which the sender counts as one unit of pacing so that
 // retries keep their spacing in time.
 func (s *schedule) next() (p probe, ok, empty bool) {
-	if s.pos < s.nout {
-		s.pos++
-		return s.out[s.pos-1], true, false
-	}
 	if s.ring == nil {
 		// One probe per target: a step is a draw, and while the batch
 		// lasts it is this loop, runStep's and drawBatch's work for
 		// probes = 1 without their bookkeeping. (The batch never holds
-		// more targets than the quota left, see drawBatch.)
+		// more targets than the quota left, see drawBatch; and no probe
+		// of out is pending, as a step without retries emits at most one,
+		// which next returns at once.)
 		for s.bpos < s.blen {
 			a, port := s.addrs[s.bpos], s.ports[s.bpos]
 			s.bpos++
@@ -163,6 +161,10 @@ func (s *schedule) next() (p probe, ok, empty bool) {
 			s.drawn++
 			return probe{addr: ip, port: port}, true, false
 		}
+	}
+	if s.pos < s.nout {
+		s.pos++
+		return s.out[s.pos-1], true, false
 	}
 	if s.drained && s.drainLeft <= 0 {
 		return probe{}, false, false

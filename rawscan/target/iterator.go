@@ -100,11 +100,20 @@ func (it *Iterator) FillAddrs(addrs []uint32, ports []uint16) int {
 		it.left -= uint64(j)
 	}
 	it.emitted += uint64(k)
-	port := it.ports[0]
-	for j := range ports[:k] {
-		ports[j] = port
-	}
+	fillPort(ports[:k], it.ports[0])
 	return k
+}
+
+// fillPort sets every element of ports to port, by doubling copies: a few
+// memmoves per batch instead of a store and a loop test per target.
+func fillPort(ports []uint16, port uint16) {
+	if len(ports) == 0 {
+		return
+	}
+	ports[0] = port
+	for n := 1; n < len(ports); n *= 2 {
+		copy(ports[n:], ports[:n])
+	}
 }
 
 // walkLookup walks from element it.cur writing the addresses of targets to
@@ -120,20 +129,20 @@ func (it *Iterator) FillAddrs(addrs []uint32, ports []uint16) int {
 //
 //go:noinline
 func (it *Iterator) walkLookup(out []uint32) int {
-	cur := it.cur
+	cur, mul, n, bucket := it.cur, it.mul, it.n, it.bucket
 	rng, rs := it.rng, it.rs
 	_, _ = *rng, *rs // nil checks here, not per target
 	for j := range out {
 		v := cur
-		cur = it.mul.mulLazy(cur)
-		v = canon(v, it.mul.p) // off the multiplication's dependency chain
-		if v > it.n {
+		cur = mul.mulLazy(cur)
+		v = canon(v, mul.p) - 1 // off the multiplication's dependency chain
+		if v >= n {
 			it.cur = cur
-			return j // element v stands for target v−1 ≥ n: not a target
+			return j // element v+1 stands for target v ≥ n: not a target
 		}
-		// v−1 is the member index, below n ≤ 2^32 with one port.
-		i := uint32(v - 1)
-		r := rng[uint64(i)*it.bucket>>32&(tableBuckets-1)]
+		// v is the member index, below n ≤ 2^32 with one port.
+		i := uint32(v)
+		r := rng[v*bucket>>32&(tableBuckets-1)]
 		for i > rs[r].last {
 			r++
 		}
