@@ -212,28 +212,38 @@ func (r *report) goals(fs []figure) []benchkit.Goal {
 	type pair struct{ lab, ours, peer, label string }
 	pairs := []pair{
 		{labStock, nameSmbsweep, nameZgrab2, "stock, defaults"},
-		{labStock, nameSmbsweepTuned, nameZgrab2Tuned, "stock, tuned (64)"},
+		{labStock, nameSmbsweepTuned, nameZgrab2Tuned, "stock, tuned"},
 	}
 	if r.p.raised {
 		pairs = append(pairs, pair{labRaised, nameSmbsweep, nameZgrab2, "raised backlog, defaults"},
-			pair{labRaised, nameSmbsweepTuned, nameZgrab2Tuned, "raised backlog, tuned (64)"})
+			pair{labRaised, nameSmbsweepTuned, nameZgrab2Tuned, "raised backlog, tuned"})
 	}
 	versus := func(pick func(*figure) stat.Summary, unit string, prec int, ok func(float64) bool) (string, bool) {
-		var parts []string
+		var parts, metUnder []string
 		decided, met := "", false
 		for _, p := range pairs {
 			a, b := find(fs, p.lab, setAnyIP, p.ours), find(fs, p.lab, setAnyIP, p.peer)
 			x := stat.Ratio(med(a, pick), med(b, pick))
 			parts = append(parts, fmt.Sprintf("%s: %s vs %s %s = %s× (answered %s vs %s)", p.label,
 				num(med(a, pick), prec), num(med(b, pick), prec), unit, num(x, 2), num(med(a, ansOf), 0), num(med(b, ansOf), 0)))
-			if decided == "" && complete(a) && complete(b) {
+			if !complete(a) || !complete(b) {
+				continue
+			}
+			if ok(x) {
+				metUnder = append(metUnder, p.label)
+			}
+			if decided == "" {
 				decided, met = p.label, ok(x)
 			}
 		}
 		if decided == "" {
 			return "no pair where both answered every host; " + strings.Join(parts, "; "), false
 		}
-		return "decided by " + decided + " — " + strings.Join(parts, "; "), met
+		under := "met under: none"
+		if len(metUnder) > 0 {
+			under = "met under: " + strings.Join(metUnder, ", ")
+		}
+		return fmt.Sprintf("verdict from %s; %s — %s", decided, under, strings.Join(parts, "; ")), met
 	}
 
 	m, met := versus(cpuOf, "ms/host", 2, func(x float64) bool { return x <= 0.5 })

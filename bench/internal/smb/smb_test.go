@@ -123,8 +123,8 @@ func TestParseBench(t *testing.T) {
 
 func TestParseSilent(t *testing.T) {
 	got, errs := parseSilent(readTestdata(t, "silentbench.txt"))
-	if errs != "" || got != 658432 {
-		t.Errorf("parseSilent = %v, %q; want 658432", got, errs)
+	if errs != "" || got != 696948 {
+		t.Errorf("parseSilent = %v, %q; want 696948", got, errs)
 	}
 	if _, errs := parseSilent([]byte("hosts=1 VmHWM=n/a\n")); errs == "" {
 		t.Error("no error for VmHWM=n/a")
