@@ -145,3 +145,32 @@ func TestGoals(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParse checks that the three output parsers never panic, and that
+// whatever they accept scores consistently against the testdata's truth.
+func FuzzParse(f *testing.F) {
+	for _, name := range []string{"smbsweep.jsonl", "zmap.txt", "masscan.txt"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	gt, err := lab.ReadGroundTruth(filepath.Join("testdata", "ground-truth.json"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	open := gt.Open[445]
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, parse := range []func(io.Reader) (hosts, error){parseSmbsweep, parseZmap, parseMasscan} {
+			h, err := parse(strings.NewReader(string(b)))
+			if err != nil {
+				continue
+			}
+			s := scoreOf(h, open)
+			if s.found+s.missed != len(open) || s.found+s.falsePos != len(h) {
+				t.Fatalf("score %+v inconsistent with %d open and %d reported", s, len(open), len(h))
+			}
+		}
+	})
+}

@@ -120,3 +120,25 @@ func TestRender(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParse checks that the go test output parser never panics and keeps
+// one value list per unit it reports.
+func FuzzParse(f *testing.F) {
+	b, err := os.ReadFile(filepath.Join("testdata", "gotest.txt"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add([]byte("BenchmarkX-2 1 1 ns/op 2 B/op\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rs, err := parse(strings.NewReader(string(b)))
+		if err != nil {
+			return
+		}
+		for _, r := range rs {
+			if len(r.units) != len(r.values) {
+				t.Fatalf("%s: %d units, %d value lists", r.name, len(r.units), len(r.values))
+			}
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 )
@@ -13,6 +14,9 @@ import (
 // architecture Linux supports today (proc(5), "divide by
 // sysconf(_SC_CLK_TCK)"; include/asm-generic/param.h).
 const userHZ = 100
+
+// maxTicks is the most ticks a time.Duration holds.
+const maxTicks = math.MaxInt64 / uint64(time.Second/userHZ)
 
 // errFormat is returned for procfs text that does not parse.
 var errFormat = errors.New("proc: unexpected format")
@@ -36,7 +40,12 @@ func ParseStatCPU(b []byte) (time.Duration, error) {
 	if err := errors.Join(err1, err2); err != nil {
 		return 0, fmt.Errorf("%w: utime/stime: %v", errFormat, err)
 	}
-	return time.Duration(ut+st) * time.Second / userHZ, nil
+	// A tick is 10 ms; a sum that would overflow a Duration (292 years)
+	// is not a real process's.
+	if ut > maxTicks || st > maxTicks-ut {
+		return 0, fmt.Errorf("%w: utime+stime %d+%d ticks out of range", errFormat, ut, st)
+	}
+	return time.Duration(ut+st) * (time.Second / userHZ), nil
 }
 
 // ParseStatusKiB returns the value in KiB of a "Key:   N kB" line of

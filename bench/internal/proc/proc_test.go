@@ -64,3 +64,20 @@ func TestParseStatusKiB(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParse checks that the procfs parsers never panic on any input.
+func FuzzParse(f *testing.F) {
+	for _, name := range []string{"stat.txt", "stat-paren.txt", "status.txt"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if d, err := ParseStatCPU(b); err == nil && d < 0 {
+			t.Fatalf("negative CPU time %v", d)
+		}
+		_, _ = ParseStatusKiB(b, "VmHWM")
+	})
+}
