@@ -90,8 +90,11 @@ func render(r *report, disp *strings.Replacer) *benchkit.Section {
 	b.WriteString("### Speed\n\n")
 	b.WriteString("\"stock\" is the lab as it comes (smbd's hard-coded listen backlog 50; one smbd serves all 256 AnyIP addresses); " +
 		fmt.Sprintf("\"raised\" is `lab up --listen-backlog %d` (an LD_PRELOAD listen() shim in every Samba and impacket server; the same for every tool). ", raisedBacklog) +
-		"smbsweep opens two connections per host (SMB2, and the SMB1 check), zgrab2 one, nmap up to six plus a UDP 137 name query. " +
-		fmt.Sprintf("nmap's AnyIP row probes only the first %d AnyIP hosts (budget).\n\n", r.p.nmapHosts))
+		"smbsweep opens two connections per host (SMB2, and the SMB1 check), zgrab2 one, nmap up to six plus a UDP 137 name query.")
+	if r.p.nmapHosts > 0 {
+		fmt.Fprintf(&b, " nmap's AnyIP row probes only the first %d AnyIP hosts (budget).", r.p.nmapHosts)
+	}
+	b.WriteString("\n\n")
 	b.WriteString("| lab | hosts | tool | wall s | hosts/s | client CPU ms/host | peak RSS MiB | answered (each run) |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|\n")
 	for _, f := range fs {
