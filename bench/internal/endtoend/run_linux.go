@@ -28,6 +28,15 @@ const labSeed = "3"
 // millisecond away), short enough not to be the floor.
 const cooldown = "2"
 
+// Budgets of the section's runs (the lab's start and stop come on top):
+// the harness gives the section 2.5 minutes, 40 s in quick mode. A
+// repeat that would end past the budget, at the last repeat's pace, is
+// not started (the first always is).
+const (
+	budgetFull  = 140 * time.Second
+	budgetQuick = 35 * time.Second
+)
+
 // runTimeout bounds one run: the peer's 10 s per host plus sending,
 // cooldown and a loaded machine.
 const runTimeout = 60 * time.Second
@@ -119,6 +128,12 @@ func Run(ctx context.Context, env *benchkit.Env) (*benchkit.Section, error) {
 	defer log.Close()
 	fmt.Fprintln(log, "tool\tsetting\trepeat\twall_s\texit_s\thosts\tinside\tsmb\tsmb_inside\terror")
 	load0 := loadavg()
+	budget := budgetFull
+	if env.Quick {
+		budget = budgetQuick
+	}
+	start := time.Now()
+	var last time.Duration // the previous repeat's, of either setting
 	var samples []Sample
 	var configs []config
 	for _, rd := range rounds {
@@ -130,6 +145,12 @@ func Run(ctx context.Context, env *benchkit.Env) (*benchkit.Section, error) {
 		}
 		// Alternate the tools within each repeat.
 		for i := range rd.repeats {
+			if len(samples) > 0 && time.Since(start)+last > budget {
+				notes = append(notes, fmt.Sprintf("Budget: %s stopped after %d of %d repeats (%v of the section's %v used).",
+					rd.runners[0].setting, i, rd.repeats, time.Since(start).Round(time.Second), budget))
+				break
+			}
+			t0 := time.Now()
 			for _, r := range rd.runners {
 				if r.tool == toolPeer && !peer {
 					continue
@@ -149,6 +170,7 @@ func Run(ctx context.Context, env *benchkit.Env) (*benchkit.Section, error) {
 					s.Score.Hosts.Found, s.Score.HostsInside.Found, s.Score.SMB.Found, s.Score.SMBInside.Found, s.Err)
 				samples = append(samples, s.Sample)
 			}
+			last = time.Since(t0)
 		}
 	}
 	preamble := fmt.Sprintf("Lab: `smbsweep lab up --prefix %s --samba --hostile --seed %s` (%s: 1%% open and 1%% closed on 445, "+
