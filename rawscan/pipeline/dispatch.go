@@ -83,9 +83,11 @@ func (p *Pipeline) dispatch(ctx context.Context, in <-chan Hit, out chan<- *Reco
 		counts  = make(map[netip.Prefix]count)
 		since   = time.Now() // counts cover hits since then
 		denses  = make(map[netip.Prefix]*dense)
-		sending = true
-		tick    *time.Ticker
-		tickC   <-chan time.Time
+		// nwaiting is the number of hits in the denses' waiting queues.
+		nwaiting int
+		sending  = true
+		tick     *time.Ticker
+		tickC    <-chan time.Time
 	)
 	defer func() {
 		if tick != nil {
@@ -112,6 +114,7 @@ func (p *Pipeline) dispatch(ctx context.Context, in <-chan Hit, out chan<- *Reco
 		for len(d.waiting) > 0 && d.inFlight < d.pace {
 			ready = append(ready, job{h: d.waiting[0], paced: true})
 			d.waiting = d.waiting[1:]
+			nwaiting--
 			d.inFlight++
 		}
 	}
@@ -132,6 +135,7 @@ func (p *Pipeline) dispatch(ctx context.Context, in <-chan Hit, out chan<- *Reco
 				continue
 			}
 			d.waiting = append(d.waiting, x.h)
+			nwaiting++
 			admit(d)
 		}
 		clear(hold[n:])
@@ -141,17 +145,10 @@ func (p *Pipeline) dispatch(ctx context.Context, in <-chan Hit, out chan<- *Reco
 			tick, tickC = nil, nil
 		}
 	}
-	waiting := func() int {
-		n := 0
-		for _, d := range denses {
-			n += len(d.waiting)
-		}
-		return n
-	}
-	for in != nil || len(ready) > 0 || len(hold) > 0 || waiting() > 0 {
+	for in != nil || len(ready) > 0 || len(hold) > 0 || nwaiting > 0 {
 		if ctx.Err() != nil {
 			// Cut off: whatever is not in a worker is abandoned.
-			p.aband.Add(uint64(len(ready) + len(hold) + waiting()))
+			p.aband.Add(uint64(len(ready) + len(hold) + nwaiting))
 			ready, hold, denses = nil, nil, nil
 			if in != nil {
 				for range in {
@@ -212,6 +209,7 @@ func (p *Pipeline) dispatch(ctx context.Context, in <-chan Hit, out chan<- *Reco
 						for _, h := range d.waiting {
 							ready = append(ready, job{h: h})
 						}
+						nwaiting -= len(d.waiting)
 						d.waiting = nil
 					}
 					admit(d)
