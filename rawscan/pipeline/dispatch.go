@@ -15,6 +15,7 @@ import (
 //	                         └─► held (dense /24, scan still sending)
 //	                                 └─► at send end (or HoldMax): ready, or, for a /24 that
 //	                                     answered, paced at Config.DenseProbes in flight
+//	                                     (doubled when slow, dropped on a paced timeout)
 //
 // It is one goroutine and owns its state; workers report each finished
 // probe to it over done.
@@ -251,6 +252,8 @@ func (p *Pipeline) dispatch(ctx context.Context, in <-chan Hit, out chan<- *Reco
 			}
 		case <-tickC:
 			release(false)
+		case <-ctx.Done():
+			// Abandoned at the top of the loop.
 		}
 	}
 }
