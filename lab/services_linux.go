@@ -59,7 +59,9 @@ func sambaServices(prefix string, lay layout) []service {
 		routes: []netip.Prefix{netip.PrefixFrom(imp, 32)},
 		argv:   []string{"/usr/bin/python3", impacketServer, "-ip", "0.0.0.0", "-port", "445", "PUBLIC", "DIR/share"},
 		servers: []Server{{Name: "impacket", Address: imp, Port: 445, Config: "smbserver.py (SMB1 only)",
-			Expect: Expect{Software: "impacket", SMB1: true}}},
+			// Guest: smbserver.py accepts any user, and its share PUBLIC
+			// (share names are case-insensitive) is readable by "guest".
+			Expect: Expect{Software: "impacket", SMB1: true, Guest: true}}},
 		ready: []netip.AddrPort{netip.AddrPortFrom(imp, 445)},
 	})
 

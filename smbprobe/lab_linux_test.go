@@ -185,7 +185,7 @@ func checkExpect(t *testing.T, r *smbprobe.Result, srv lab.Server, version strin
 	if s.Guest == nil {
 		t.Fatal("no guest result with Config.Shares")
 	}
-	if got := slices.Contains(s.Guest.Shares, "public"); got != ex.Guest {
+	if got := slices.ContainsFunc(s.Guest.Shares, isPublic); got != ex.Guest {
 		t.Errorf("guest %+v: public listed %v, want %v", s.Guest, got, ex.Guest)
 	}
 	if s.Guest.EncryptionRequired != ex.EncryptionRequired {

@@ -73,7 +73,7 @@ func smbsweepFacts(out []byte) (map[netip.Addr]facts, error) {
 				f.SignReq = ptr(s.SMB1.Signing.Required)
 			}
 			if g := s.Guest; g != nil {
-				f.Guest = ptr(slices.Contains(g.Shares, "public"))
+				f.Guest = ptr(slices.ContainsFunc(g.Shares, func(n string) bool { return strings.EqualFold(n, "public") })) // share names are case-insensitive
 				f.Enc = ptr(g.EncryptionRequired)
 			}
 		}

@@ -37,6 +37,8 @@ func testStatus(t *testing.T) lab.Status {
 // TestGrade scores outputs recorded on the lab's Samba matrix (lab up
 // --samba, 2026-11-28) against its ground truth; the wanted cells are
 // those of smbprobe/internal/labcompare/analyze.py on the same files.
+// status.json is as recorded except impacket's expect.guest, set to the
+// lab's corrected ground truth (its share PUBLIC is guest-readable).
 func TestGrade(t *testing.T) {
 	servers := matrixServers(testStatus(t))
 	tests := []struct {
@@ -56,9 +58,9 @@ func TestGrade(t *testing.T) {
 		{"zgrab2", "zgrab2-matrix.jsonl", zgrab2Facts, 9, 16, map[string]string{
 			"198.18.3.1": "xYx--", "198.18.3.2": "YYx--", "198.18.3.3": "x-x--", "198.18.3.4": "YYY--", "198.18.3.5": "YYx--",
 			"198.18.3.6": "YYx--", "198.18.3.7": "Y-Y--", "198.18.3.8": "YYx--", "198.18.3.20": "Y-Y--"}},
-		{"nmap", "nmap-matrix.xml", nmapFacts, 9, 27, map[string]string{
+		{"nmap", "nmap-matrix.xml", nmapFacts, 9, 28, map[string]string{
 			"198.18.3.1": "YYYx-", "198.18.3.2": "YYY--", "198.18.3.3": "YYY--", "198.18.3.4": "YYY--", "198.18.3.5": "YYY--",
-			"198.18.3.6": "YYY--", "198.18.3.7": "YYYx-", "198.18.3.8": "YYY--", "198.18.3.20": "YYYx-"}},
+			"198.18.3.6": "YYY--", "198.18.3.7": "YYYx-", "198.18.3.8": "YYY--", "198.18.3.20": "YYYY-"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -40,7 +40,7 @@ def facts_smbsweep(path):
             "signreq": (smb.get("signing") if smb.get("dialect") else (smb.get("smb1") or {}).get("signing") or None) and
                        (smb.get("signing") if smb.get("dialect") else smb["smb1"]["signing"]).get("required", False),
             "311": smb.get("dialect") == "3.1.1",
-            "guest": ("public" in (g.get("shares") or [])) if g is not None else None,
+            "guest": any(s.lower() == "public" for s in (g.get("shares") or [])) if g is not None else None,
             "enc": g.get("encryption_required") if g is not None else None,
         }
     return res
