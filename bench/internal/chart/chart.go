@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"math"
 	"path/filepath"
+	"strconv"
 
 	"github.com/smbsweep/smbsweep/bench/internal/benchkit"
 	"gonum.org/v1/plot"
@@ -46,6 +47,7 @@ func Draw(p *benchkit.Plot, dir string) error {
 	pl.X.Label.Text = p.XLabel
 	pl.Y.Label.Text = p.YLabel
 	pl.Y.Min = 0
+	pl.Y.Tick.Marker = siTicks{}
 	// The legend sits top left, text after the swatches (so a wider font
 	// in the viewer runs into the plot, not under a swatch), above the
 	// data thanks to the headroom set below.
@@ -204,4 +206,32 @@ func maxY(p *benchkit.Plot) float64 {
 // legend of n entries.
 func headroom(n int) float64 {
 	return 0.1 + 0.07*float64(n)
+}
+
+// siTicks are gonum's default ticks labelled with k and M suffixes
+// ("1.2M" rather than "1200000").
+type siTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (siTicks) Ticks(lo, hi float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(lo, hi)
+	for i := range ts {
+		if ts[i].Label != "" {
+			ts[i].Label = siLabel(ts[i].Value)
+		}
+	}
+	return ts
+}
+
+// siLabel formats a tick value with the shortest exact digits and a k or
+// M suffix.
+func siLabel(v float64) string {
+	switch a := math.Abs(v); {
+	case a >= 1e6:
+		return strconv.FormatFloat(v/1e6, 'f', -1, 64) + "M"
+	case a >= 1e3:
+		return strconv.FormatFloat(v/1e3, 'f', -1, 64) + "k"
+	default:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
 }

@@ -63,3 +63,15 @@ func TestDraw(t *testing.T) {
 		})
 	}
 }
+
+func TestSILabel(t *testing.T) {
+	tests := []struct {
+		in   float64
+		want string
+	}{{0, "0"}, {2.5, "2.5"}, {80, "80"}, {400000, "400k"}, {1200000, "1.2M"}, {1e6, "1M"}}
+	for _, tt := range tests {
+		if got := siLabel(tt.in); got != tt.want {
+			t.Errorf("siLabel(%v) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
