@@ -49,22 +49,18 @@ func (it *Iterator) Next() (netip.Addr, uint16, bool) {
 			i, k = it.portDiv.divMod(i)
 			port = it.ports[k]
 		}
-		return addrFromUint32(it.addr(i)), port, true
+		// addrTable.at on the Iterator's copy of the table, written out so
+		// that its common case is inlined.
+		if it.rng == nil {
+			return it.set.At(i), port, true
+		}
+		r := it.rng[i*it.bucket>>32&(tableBuckets-1)]
+		for uint32(i) > it.rs[r].last {
+			r++
+		}
+		return addrFromUint32(uint32(i) + it.rs[r].delta), port, true
 	}
 	return netip.Addr{}, 0, false
-}
-
-// addr returns member i of the allowed set as a host-order integer:
-// addrTable.at on the Iterator's copy of the table.
-func (it *Iterator) addr(i uint64) uint32 {
-	if it.rng == nil {
-		return u32(it.set.At(i))
-	}
-	k := it.rng[i>>(it.shift&63)&(tableBuckets-1)]
-	for uint32(i) > it.rs[k].last {
-		k++
-	}
-	return uint32(i) + it.rs[k].delta
 }
 
 // FillAddrs writes the next targets of the subshard into addrs and ports,
@@ -168,7 +164,15 @@ func (it *Iterator) fillGeneral(addrs []uint32, ports []uint16) int {
 		if len(it.ports) != 1 {
 			i, pi = it.portDiv.divMod(i)
 		}
-		addrs[k] = it.addr(i)
+		if it.rng != nil { // addrTable.at, written out as in Next
+			r := it.rng[i*it.bucket>>32&(tableBuckets-1)]
+			for uint32(i) > it.rs[r].last {
+				r++
+			}
+			addrs[k] = uint32(i) + it.rs[r].delta
+		} else {
+			addrs[k] = u32(it.set.At(i))
+		}
 		ports[k] = it.ports[pi]
 		k++
 	}
