@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -56,8 +57,14 @@ func (l *Lab) Down() error {
 // Command returns a command that runs name with args inside the lab's
 // scanner namespace. `ip netns exec` execs name in place, so the
 // command's process is the tool itself (its PID is the one to sample).
+//
+// The command runs in the system's temporary directory, not the caller's:
+// masscan writes its resume file paused.conf into the working directory
+// when it is interrupted, and the harness runs from the repository root.
 func (l *Lab) Command(ctx context.Context, name string, args ...string) *exec.Cmd {
-	return exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", l.Status.ScannerNamespace, name}, args...)...)
+	cmd := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", l.Status.ScannerNamespace, name}, args...)...)
+	cmd.Dir = os.TempDir()
+	return cmd
 }
 
 // Exec runs argv inside the scanner namespace and returns its combined
