@@ -20,7 +20,19 @@ func main() {
 	flag.BoolVar(&c.quick, "quick", false, "the bench-quick variant: fewer rates and repeats, shorter windows (under 3 minutes)")
 	only := flag.String("only", "", "comma-separated sections to run (default: all); a partial run does not write the goals table")
 	flag.BoolVar(&c.noAssemble, "no-assemble", false, "do not run bench/assemble.sh at the end")
+	redrawOnly := flag.Bool("redraw", false, "only draw the plots again from bench/results/harness/*"+plotDataSuffix+" (no measurement, no root)")
 	flag.Parse()
+	if *redrawOnly {
+		root, err := repoRoot()
+		if err == nil {
+			err = redraw(filepath.Join(root, "bench", "results", "harness"), filepath.Join(root, "bench", "plots"))
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *only != "" {
 		c.only = strings.Split(*only, ",")
 	}

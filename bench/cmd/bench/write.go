@@ -37,6 +37,15 @@ func writeAll(outDir, plotDir string, m *machine, results []result, c *config, b
 		if err := os.WriteFile(filepath.Join(outDir, r.name+".md"), []byte(sectionMarkdown(r, m, c.quick, broken)), 0o644); err != nil {
 			return err
 		}
+		if r.section != nil && len(r.section.Plots) > 0 {
+			data, err := encodePlots(r.section.Plots)
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(outDir, r.name+plotDataSuffix), data, 0o644); err != nil {
+				return err
+			}
+		}
 	}
 	if len(c.only) > 0 {
 		return nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/smbsweep/smbsweep/bench/internal/benchkit"
 )
 
@@ -120,5 +122,43 @@ func TestMachineParsers(t *testing.T) {
 				t.Fatalf("got %q, want %q", tt.got, tt.want)
 			}
 		})
+	}
+}
+
+// TestPlotDataRoundTrip checks that plot data survives the JSON file,
+// missing values (NaN) included, and that the file is what redraw draws.
+func TestPlotDataRoundTrip(t *testing.T) {
+	nan := math.NaN()
+	plots := []benchkit.Plot{
+		{File: "a.svg", Title: "t", XLabel: "x", YLabel: "y", Kind: "bar", Labels: []string{"p", "q"},
+			Series: []benchkit.Series{{Name: "s", Y: []float64{1, nan}, Low: []float64{0.5, nan}, High: []float64{2, nan}}}},
+		{File: "b.svg", Kind: "line", Series: []benchkit.Series{{Name: "l", X: []float64{1, 2}, Y: []float64{3, 4}}}},
+	}
+	b, err := encodePlots(plots)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := decodePlots(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(plots, got, cmpopts.EquateNaNs()); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sec"+plotDataSuffix), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := redraw(dir, out); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"a.svg", "b.svg"} {
+		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s not drawn: %v", f, err)
+		}
 	}
 }

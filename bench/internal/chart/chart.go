@@ -13,6 +13,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 )
 
 // Size of every chart.
@@ -184,7 +185,25 @@ func addBars(pl *plot.Plot, p *benchkit.Plot) error {
 	}
 	pl.NominalX(p.Labels...)
 	pl.X.Min, pl.X.Max = -0.5, float64(len(p.Labels))-0.5
+	if crowded(p.Labels) {
+		// Slant the group labels so long tool names do not run into
+		// each other; they end under their group.
+		pl.X.Tick.Label.Rotation = math.Pi / 8
+		pl.X.Tick.Label.XAlign = draw.XRight
+		pl.X.Tick.Label.YAlign = draw.YTop
+	}
 	return nil
+}
+
+// crowded reports whether bar-group labels set side by side would overlap:
+// the widest label is wider than one group's share of the plot, at about
+// 80 characters of the default tick font across the width.
+func crowded(labels []string) bool {
+	widest := 0
+	for _, l := range labels {
+		widest = max(widest, len([]rune(l)))
+	}
+	return widest*len(labels) > 80
 }
 
 // maxY is the highest value or spread end of any series, 0 if none.
