@@ -36,7 +36,7 @@ type entry struct {
 // sections is the harness's running order (issue #7's).
 var sections = []entry{
 	{"transmit", "Transmit", 4, 4 * time.Minute, 45 * time.Second, transmit.Run},
-	{"accuracy", "Accuracy", 4, 3 * time.Minute, 40 * time.Second, accuracy.Run},
+	{"accuracy", "Accuracy", 4, 4 * time.Minute, 40 * time.Second, accuracy.Run},
 	{"smb", "SMB probe: smbsweep vs zgrab2 vs nmap", 5, 4 * time.Minute, 40 * time.Second, smb.Run},
 	{"endtoend", "End to end: smbsweep run vs zmap | zgrab2", 6, 150 * time.Second, 25 * time.Second, endtoend.Run},
 	{"micro", "Go micro-benchmarks", 2, 2 * time.Minute, 30 * time.Second, micro.Run},

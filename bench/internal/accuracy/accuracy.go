@@ -48,7 +48,7 @@ func paramsFor(env *benchkit.Env) params {
 	if env.Quick {
 		return params{rates: []float64{0}, probeRates: []float64{0}, repeats: 1, quick: true}
 	}
-	return params{rates: []float64{1e5, 3e5, 1e6, 0}, probeRates: []float64{1e5, 0}, repeats: 2}
+	return params{rates: []float64{1e5, 3e5, 1e6, 0}, probeRates: []float64{1e5, 0}, repeats: max(env.Repeats, 3)}
 }
 
 // link is what the tools are told about the lab.
