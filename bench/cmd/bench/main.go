@@ -97,10 +97,18 @@ func run(ctx context.Context, c *config) error {
 
 	plotDir := filepath.Join(root, "bench", "plots")
 	outDir := filepath.Join(root, "bench", "results", "harness")
+	if c.quick {
+		// A quick run is a check, not a record: bench/RESULTS.md and
+		// its plots keep the last full run.
+		outDir = filepath.Join(root, "bench", "out", "quick")
+		plotDir = filepath.Join(outDir, "plots")
+	}
 	if err := writeAll(outDir, plotDir, m, results, c, budget); err != nil {
 		return err
 	}
-	if !c.noAssemble && len(c.only) == 0 {
+	if c.quick {
+		logf("quick run: results in %s (bench/RESULTS.md keeps the last full run)", outDir)
+	} else if !c.noAssemble && len(c.only) == 0 {
 		cmd := exec.CommandContext(ctx, filepath.Join(root, "bench", "assemble.sh"))
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		if err := cmd.Run(); err != nil {
