@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/smbsweep/smbsweep/bench/internal/proc"
 )
 
 // machine is what RESULTS.md records of the run's machine and software.
@@ -40,7 +42,7 @@ func recordMachine(ctx context.Context, root, zgrab2 string) *machine {
 		Kernel:     first(runOut(ctx, root, "uname", "-r")),
 		Debian:     first(readFile("/etc/debian_version")),
 		Go:         runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH,
-		LoadBefore: loadavg(),
+		LoadBefore: proc.LoadAvg(),
 	}
 	m.Tools = append(m.Tools,
 		first(runOut(ctx, root, "zmap", "--version")),
@@ -110,12 +112,4 @@ func version(s string) string {
 		return m[1]
 	}
 	return "?"
-}
-
-func loadavg() string {
-	f := strings.Fields(readFile("/proc/loadavg"))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
 }

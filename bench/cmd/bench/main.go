@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/smbsweep/smbsweep/bench/internal/benchkit"
+	"github.com/smbsweep/smbsweep/bench/internal/proc"
 )
 
 func main() {
@@ -92,7 +93,7 @@ func run(ctx context.Context, c *config) error {
 		env.Repeats = 1
 	}
 	results := runSections(ctx, c, &env, root)
-	m.LoadAfter = loadavg()
+	m.LoadAfter = proc.LoadAvg()
 	m.Elapsed = time.Since(start)
 
 	plotDir := filepath.Join(root, "bench", "plots")

@@ -128,7 +128,7 @@ func runOne(ctx context.Context, l *benchlab.Lab, s *scanner, dir string, open [
 		err = finish(ctx, l, cmd, exited)
 	}
 	if err != nil {
-		return outcome{err: fmt.Errorf("%s: %v: %s", argv[0], err, lastLine(w.String()))}
+		return outcome{err: fmt.Errorf("%s: %v: %s", argv[0], err, benchlab.LastLine(w.String()))}
 	}
 	f, err := os.Open(out)
 	if err != nil {
@@ -205,12 +205,3 @@ func (w *watcher) Write(p []byte) (int, error) {
 }
 
 func (w *watcher) String() string { return w.buf.String() }
-
-// lastLine is the last line (or status line, ended by CR) of s.
-func lastLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.LastIndexAny(s, "\r\n"); i >= 0 {
-		s = s[i+1:]
-	}
-	return s
-}

@@ -95,3 +95,14 @@ func (l *Lab) Counter(ctx context.Context, ifname, counter string) (uint64, erro
 func (l *Lab) GroundTruth() (*lab.GroundTruth, error) {
 	return lab.ReadGroundTruth(l.Status.GroundTruth)
 }
+
+// LastLine is the last line of a tool's output, for error messages: after
+// the last newline or carriage return, so a status line redrawn with CR
+// gives only its final state.
+func LastLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexAny(s, "\r\n"); i >= 0 {
+		s = s[i+1:]
+	}
+	return s
+}

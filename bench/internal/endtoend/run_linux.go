@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/smbsweep/smbsweep/bench/internal/benchkit"
 	"github.com/smbsweep/smbsweep/bench/internal/benchlab"
+	"github.com/smbsweep/smbsweep/bench/internal/proc"
 )
 
 // labPrefix names the section's lab.
@@ -127,7 +127,7 @@ func Run(ctx context.Context, env *benchkit.Env) (*benchkit.Section, error) {
 	}
 	defer log.Close()
 	fmt.Fprintln(log, "tool\tsetting\trepeat\twall_s\texit_s\thosts\tinside\tsmb\tsmb_inside\terror")
-	load0 := loadavg()
+	load0 := proc.LoadAvg()
 	budget := budgetFull
 	if env.Quick {
 		budget = budgetQuick
@@ -179,7 +179,7 @@ func Run(ctx context.Context, env *benchkit.Env) (*benchkit.Section, error) {
 		"namespace, alternating, one after the other; time is from the start to the output file's last write. "+
 		"%s, %s (%d CPUs), load average %s before and %s after (runs in `%s/runs.tsv`).\n",
 		labPrefix, labSeed, rng, truth.AnyIP, len(truth.Open), len(truth.SMB), runtime.Version(), cpuModel(), runtime.NumCPU(),
-		load0, loadavg(), env.Out)
+		load0, proc.LoadAvg(), env.Out)
 	return report(settings[:len(rounds)], configs, samples, peer, preamble, notes), nil
 }
 
@@ -207,7 +207,7 @@ func runOnce(ctx context.Context, l *benchlab.Lab, argv []string, out, tool stri
 	err := cmd.Run()
 	r.Exit = time.Since(start).Seconds()
 	if err != nil {
-		return fail("%s: %v: %s", argv[0], err, lastLine(stderr.String()))
+		return fail("%s: %v: %s", argv[0], err, benchlab.LastLine(stderr.String()))
 	}
 	fi, err := os.Stat(out)
 	if err != nil {
@@ -229,14 +229,6 @@ func runOnce(ctx context.Context, l *benchlab.Lab, argv []string, out, tool stri
 	return r
 }
 
-func lastLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
-		s = s[i+1:]
-	}
-	return s
-}
-
 // slug turns a tool or setting name into part of a file name.
 func slug(s string) string {
 	return strings.Map(func(r rune) rune {
@@ -245,20 +237,6 @@ func slug(s string) string {
 		}
 		return '-'
 	}, strings.ToLower(s))
-}
-
-// loadavg is the 1-minute load average, "?" if unreadable.
-func loadavg() string {
-	f, err := os.Open("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	defer f.Close()
-	b, _ := io.ReadAll(io.LimitReader(f, 64))
-	if fs := strings.Fields(string(b)); len(fs) > 0 {
-		return fs[0]
-	}
-	return "?"
 }
 
 // cpuModel is the first "model name" of /proc/cpuinfo, "?" if none.

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -67,4 +69,16 @@ func ParseStatusKiB(b []byte, key string) (int64, error) {
 		return n, nil
 	}
 	return 0, fmt.Errorf("%w: status has no %s", errFormat, key)
+}
+
+// LoadAvg returns the 1-, 5- and 15-minute load averages of
+// /proc/loadavg, as "1.02 0.98 0.90", or "?" when it cannot be read; the
+// harness records it beside every figure.
+func LoadAvg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/smbsweep/smbsweep/bench/internal/benchkit"
 	"github.com/smbsweep/smbsweep/bench/internal/benchlab"
+	"github.com/smbsweep/smbsweep/bench/internal/proc"
 )
 
 // Run measures the section. It needs root; its labs are removed on return.
@@ -27,7 +28,7 @@ func Run(ctx context.Context, env *benchkit.Env) (*benchkit.Section, error) {
 // run is Run with the labs' prefix.
 func run(ctx context.Context, env *benchkit.Env, prefix string) (*benchkit.Section, error) {
 	p := paramsFor(env)
-	m := &measurement{prefix: prefix, env: env, report: report{p: p, samples: map[string][]sample{}, load0: loadavg(), start: time.Now().UTC()}}
+	m := &measurement{prefix: prefix, env: env, report: report{p: p, samples: map[string][]sample{}, load0: proc.LoadAvg(), start: time.Now().UTC()}}
 	if _, err := exec.LookPath("nmap"); err != nil {
 		m.notes = append(m.notes, "**nmap missing** (not on PATH): its rows are absent.")
 	}
@@ -53,7 +54,7 @@ func run(ctx context.Context, env *benchkit.Env, prefix string) (*benchkit.Secti
 	if p.silent {
 		m.silent = runSilent(ctx, env)
 	}
-	m.load1 = loadavg()
+	m.load1 = proc.LoadAvg()
 	disp := strings.NewReplacer(env.Bin, "smbsweep", env.Zgrab2+" ", "zgrab2 ", empty, "EMPTY")
 	return render(&m.report, disp), nil
 }
@@ -118,7 +119,7 @@ func (m *measurement) inLab(ctx context.Context, which string, args []string) er
 				time.Sleep(anyIPGap) // smbd reaps its children
 			}
 		}
-		env.Logf("smb: %s lab: repeat %d/%d done, load %s", which, rep+1, m.p.repeats, loadavg())
+		env.Logf("smb: %s lab: repeat %d/%d done, load %s", which, rep+1, m.p.repeats, proc.LoadAvg())
 	}
 	for _, c := range cs {
 		if c.set == setMatrix {
@@ -171,7 +172,7 @@ func (m *measurement) measure(ctx context.Context, l *benchlab.Lab, c config, li
 	if cctx.Err() != nil {
 		s.note = fmt.Sprintf("killed at the %v limit", c.timeout)
 	} else if runErr != nil {
-		s.note = fmt.Sprintf("%v: %s", runErr, tail(stderr.String()))
+		s.note = fmt.Sprintf("%v: %s", runErr, benchlab.LastLine(stderr.String()))
 	}
 	fs, err := c.parse(out.Bytes())
 	if err != nil {
@@ -200,7 +201,7 @@ func runReplay(ctx context.Context, env *benchkit.Env, p params) replayResult {
 	out, err := cmd.CombinedOutput()
 	_ = os.WriteFile(filepath.Join(env.Out, "replay-bench.txt"), out, 0o644)
 	if err != nil {
-		r.err = fmt.Sprintf("%v: %s", err, tail(string(out)))
+		r.err = fmt.Sprintf("%v: %s", err, benchlab.LastLine(string(out)))
 		return r
 	}
 	r.hostsPerS, r.cpuUs, r.err = parseBench(out, "BenchmarkRunReplayTCP")
@@ -216,28 +217,10 @@ func runSilent(ctx context.Context, env *benchkit.Env) silentResult {
 	out, err := cmd.CombinedOutput()
 	_ = os.WriteFile(filepath.Join(env.Out, "silentbench.txt"), out, 0o644)
 	if err != nil {
-		r.err = fmt.Sprintf("%v: %s", err, tail(string(out)))
+		r.err = fmt.Sprintf("%v: %s", err, benchlab.LastLine(string(out)))
 		return r
 	}
-	r.line = strings.TrimSpace(tail(string(out)))
+	r.line = strings.TrimSpace(benchlab.LastLine(string(out)))
 	r.peakKiB, r.err = parseSilent(out)
 	return r
-}
-
-// tail is the last line of a tool's output.
-func tail(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
-		s = s[i+1:]
-	}
-	return s
-}
-
-func loadavg() string {
-	b, _ := os.ReadFile("/proc/loadavg")
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
 }

@@ -94,7 +94,7 @@ func Run(ctx context.Context, env *benchkit.Env) (*benchkit.Section, error) {
 			fmt.Fprintf(log, "%d\t%s\t%d\t%s\t%.0f\t%.3f\t%.0f\t%s\n", rep+1, s.tool, s.threads, rateName(s.rate), r.pps, r.cpuUs, r.rssKiB, msg)
 			runs[i] = append(runs[i], r)
 		}
-		env.Logf("transmit: repeat %d/%d of %d configurations done, load %s", rep+1, p.repeats, len(ss), loadavg())
+		env.Logf("transmit: repeat %d/%d of %d configurations done, load %s", rep+1, p.repeats, len(ss), proc.LoadAvg())
 	}
 	disp := strings.NewReplacer(env.Bin, "smbsweep", ceiling, "ceiling", b.empty, "EMPTY")
 	return render(p, summarize(ss, runs), notes, disp), nil
@@ -112,7 +112,7 @@ func measure(ctx context.Context, l *benchlab.Lab, s sender, p params) (sample, 
 	go func() { done <- cmd.Wait() }()
 	pid := cmd.Process.Pid
 	exited := func(err error) (sample, error) {
-		return failed, fmt.Errorf("exited before the window ended: %v: %s", err, tail(stderr.String()))
+		return failed, fmt.Errorf("exited before the window ended: %v: %s", err, benchlab.LastLine(stderr.String()))
 	}
 	select {
 	case err := <-done:
@@ -149,25 +149,7 @@ func measure(ctx context.Context, l *benchlab.Lab, s sender, p params) (sample, 
 	n := float64(p1 - p0)
 	r := sample{pps: n / t1.Sub(t0).Seconds(), cpuUs: float64((c1 - c0).Microseconds()) / n, rssKiB: float64(rss)}
 	if n == 0 {
-		return failed, fmt.Errorf("no packets on sink1 in the window: %s", tail(stderr.String()))
+		return failed, fmt.Errorf("no packets on sink1 in the window: %s", benchlab.LastLine(stderr.String()))
 	}
 	return r, nil
-}
-
-// tail is the last line of a tool's stderr.
-func tail(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
-		s = s[i+1:]
-	}
-	return s
-}
-
-func loadavg() string {
-	b, _ := os.ReadFile("/proc/loadavg")
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
 }
