@@ -1,14 +1,14 @@
 package accuracy
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/netip"
 	"strings"
+
+	"github.com/smbsweep/smbsweep/bench/internal/benchlab"
 )
 
 // maxLine bounds one line of a tool's output.
@@ -17,27 +17,11 @@ const maxLine = 1 << 16
 // hosts is a set of addresses a tool reported open.
 type hosts map[netip.Addr]bool
 
-// eachLine calls fn with every non-empty line of r.
-func eachLine(r io.Reader, fn func(line []byte) error) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 4096), maxLine)
-	for n := 1; sc.Scan(); n++ {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
-			continue
-		}
-		if err := fn(line); err != nil {
-			return fmt.Errorf("line %d: %w", n, err)
-		}
-	}
-	return sc.Err()
-}
-
 // parseSmbsweep reads `smbsweep scan` JSON Lines: an address is open when
 // its record's status is "success" (a SYN-ACK).
 func parseSmbsweep(r io.Reader) (hosts, error) {
 	h := hosts{}
-	err := eachLine(r, func(line []byte) error {
+	err := benchlab.EachLine(r, maxLine, func(line []byte) error {
 		var rec struct {
 			IP     netip.Addr `json:"ip"`
 			Status string     `json:"status"`
@@ -60,7 +44,7 @@ func parseSmbsweep(r io.Reader) (hosts, error) {
 // default output filter keeps first SYN-ACKs only).
 func parseZmap(r io.Reader) (hosts, error) {
 	h := hosts{}
-	err := eachLine(r, func(line []byte) error {
+	err := benchlab.EachLine(r, maxLine, func(line []byte) error {
 		if string(line) == "saddr" { // CSV header, when -O csv
 			return nil
 		}
@@ -83,7 +67,7 @@ func parseZmap(r io.Reader) (hosts, error) {
 func parseMasscan(r io.Reader) (hosts, error) {
 	h := hosts{}
 	end := false
-	err := eachLine(r, func(line []byte) error {
+	err := benchlab.EachLine(r, maxLine, func(line []byte) error {
 		if line[0] == '#' {
 			end = end || string(line) == "# end"
 			return nil

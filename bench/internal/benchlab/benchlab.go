@@ -1,10 +1,12 @@
 package benchlab
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -105,4 +107,22 @@ func LastLine(s string) string {
 		s = s[i+1:]
 	}
 	return s
+}
+
+// EachLine calls fn with every line of a tool's output r, trimmed, skipping
+// empty ones; a line longer than maxLine bytes is an error. fn's error is
+// returned with the line number.
+func EachLine(r io.Reader, maxLine int, fn func(line []byte) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, min(maxLine, 64<<10)), maxLine)
+	for n := 1; sc.Scan(); n++ {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		if err := fn(line); err != nil {
+			return fmt.Errorf("line %d: %w", n, err)
+		}
+	}
+	return sc.Err()
 }

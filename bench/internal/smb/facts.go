@@ -1,7 +1,6 @@
 package smb
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
@@ -10,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/smbsweep/smbsweep/bench/internal/benchlab"
 	"github.com/smbsweep/smbsweep/lab"
 )
 
@@ -55,7 +55,7 @@ func smbsweepFacts(out []byte) (map[netip.Addr]facts, error) {
 		} `json:"smb"`
 	}
 	res := map[netip.Addr]facts{}
-	err := eachLine(out, func(line []byte) error {
+	err := benchlab.EachLine(bytes.NewReader(out), 4<<20, func(line []byte) error {
 		var r record
 		if err := json.Unmarshal(line, &r); err != nil {
 			return err
@@ -105,7 +105,7 @@ func zgrab2Facts(out []byte) (map[netip.Addr]facts, error) {
 		} `json:"data"`
 	}
 	res := map[netip.Addr]facts{}
-	err := eachLine(out, func(line []byte) error {
+	err := benchlab.EachLine(bytes.NewReader(out), 4<<20, func(line []byte) error {
 		var r record
 		if err := json.Unmarshal(line, &r); err != nil {
 			return err
@@ -171,22 +171,6 @@ func nmapFacts(out []byte) (map[netip.Addr]facts, error) {
 		res[ip] = f
 	}
 	return res, nil
-}
-
-// eachLine calls fn for every non-empty line of out.
-func eachLine(out []byte, fn func([]byte) error) error {
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
-			continue
-		}
-		if err := fn(line); err != nil {
-			return fmt.Errorf("line %d: %w", n, err)
-		}
-	}
-	return sc.Err()
 }
 
 // answered counts the hosts whose status is success.
