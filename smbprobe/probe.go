@@ -32,6 +32,12 @@ type Config struct {
 	MaxMessageSize int
 	// Workers is the number of concurrent probes in Run. Default 256.
 	Workers int
+	// SubnetProbes is the most probes Run has in flight at once to one
+	// subnet (a /24, or a /64 for IPv6: see Subnet), so that one server
+	// answering a whole subnet (AnyIP, a NAT, a SYN proxy) gets no more
+	// connections than its listen backlog holds. 0 means
+	// DefaultSubnetProbes; negative means no bound. Probe ignores it.
+	SubnetProbes int
 	// SkipSMB1 skips connection B, the SMB1-only NEGOTIATE.
 	SkipSMB1 bool
 	// Shares enables the guest follow-up: a logon as user "guest" with an
