@@ -26,10 +26,11 @@ func main() {
 	read := flag.Duration("read-timeout", 5*time.Second, "per-read timeout")
 	flag.Parse()
 	p := smbprobe.New(&smbprobe.Config{
-		Dial:        smbprobetest.Blackhole,
-		Workers:     *n,
-		ReadTimeout: *read,
-		HostTimeout: 2 * *read,
+		Dial:         smbprobetest.Blackhole,
+		Workers:      *n,
+		SubnetProbes: -1, // every host at once, however many share a /24
+		ReadTimeout:  *read,
+		HostTimeout:  2 * *read,
 	})
 	targets := make(chan netip.AddrPort, *n)
 	base := netip.MustParseAddr("198.18.0.0")
