@@ -83,3 +83,26 @@ func (l *Lab) impair(ctx context.Context, r runner, scan, inet string) error {
 func writeSinkNFT(b *strings.Builder) {
 	fmt.Fprintf(b, "table netdev smbsweep_sink {\n\tchain ingress {\n\t\ttype filter hook ingress device %q priority filter; policy drop;\n\t}\n}\n", sinkPeer)
 }
+
+// SetLoss changes the random loss on the scanner's link while the lab runs
+// (both directions, at the internet namespace's end, as Config.Loss does):
+// tests use it to impair a scan that is already under way. 0 removes the
+// loss. Status().Impairment keeps describing the configuration the lab was
+// brought up with.
+func (l *Lab) SetLoss(ctx context.Context, loss float64) error {
+	if loss < 0 || loss > 1 {
+		return fmt.Errorf("lab: set loss %g: not a fraction in 0..1", loss)
+	}
+	var b strings.Builder
+	// "add table" then "delete table" removes the table whether or not it
+	// exists, in one transaction with the new one.
+	b.WriteString("add table netdev smbsweep_loss\ndelete table netdev smbsweep_loss\n")
+	if loss > 0 {
+		writeLossNFT(&b, loss)
+	}
+	inet := l.cfg.Prefix + roleNet
+	if err := (runner{logf: l.cfg.Logf}).run(ctx, b.String(), "ip", "netns", "exec", inet, "nft", "-f", "-"); err != nil {
+		return fmt.Errorf("lab: set loss %g: %w", loss, err)
+	}
+	return nil
+}

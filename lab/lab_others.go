@@ -77,3 +77,6 @@ func Attach(cfg *Config) (*Lab, error) { return nil, ErrNotSupported }
 
 // Detach returns ErrNotSupported.
 func (l *Lab) Detach() error { return ErrNotSupported }
+
+// SetLoss returns ErrNotSupported.
+func (l *Lab) SetLoss(ctx context.Context, loss float64) error { return ErrNotSupported }
