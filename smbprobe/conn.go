@@ -96,6 +96,19 @@ func (s *session) roundTrip(msg []byte) ([]byte, error) {
 	return s.fr.next()
 }
 
+// converse drives d over the session until d needs no more replies.
+func (s *session) converse(d dialog) error {
+	msg, err := d.first()
+	for err == nil && msg != nil {
+		var resp []byte
+		if resp, err = s.roundTrip(msg); err != nil {
+			break
+		}
+		msg, err = d.reply(resp)
+	}
+	return err
+}
+
 // netbiosSession sends the NBSS SESSION REQUEST to "*SMBSERVER" (port 139,
 // RFC 1002 §4.3.2) and reads the answer.
 func (s *session) netbiosSession() (NetBIOS, error) {

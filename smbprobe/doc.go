@@ -22,8 +22,14 @@
 //
 // Every timeout is ours (Config): connect 3 s, each read 5 s, the whole
 // host 10 s, and a 64 KiB cap on any length a peer claims. A receive buffer
-// is taken from a pool only once a reply header has arrived, so a silent
-// host costs a socket and two goroutines, not buffers. Results are data,
+// is taken from a pool only once a reply has arrived, so a silent host
+// costs its sockets, not buffers.
+//
+// On Linux, port-445 probes without a caller's Config.Dial run on a
+// reactor: one goroutine per Prober drives every connection in flight over
+// nonblocking sockets under one epoll (Config.Socket can supply sockets
+// from another network namespace). Elsewhere, and for port 139 or a
+// caller's dialer, each connection is a blocking net.Conn session. Results are data,
 // not errors: see Result and SCHEMA.md for the JSON output, field by field.
 //
 // The wire codecs are byte-level (encoding/binary after explicit length

@@ -3,6 +3,7 @@ package smbprobe_test
 import (
 	"context"
 	"net/netip"
+	"os"
 	"os/exec"
 	"runtime"
 	"slices"
@@ -10,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/smbsweep/smbsweep/lab"
 	"github.com/smbsweep/smbsweep/lab/labtest"
@@ -41,18 +44,22 @@ func TestIntegrationLab(t *testing.T) {
 	version := sambaVersion(t)
 
 	t.Run("servers", func(t *testing.T) {
-		for _, shares := range []bool{false, true} {
-			p := smbprobe.New(&smbprobe.Config{Dial: l.DialContext, Shares: shares})
-			for _, srv := range st.Servers {
-				name := srv.Name + "/" + netip.AddrPortFrom(srv.Address, srv.Port).String()
-				if shares {
-					name += "/shares"
+		for _, tc := range labTransports(l) {
+			for _, shares := range []bool{false, true} {
+				cfg := tc.cfg
+				cfg.Shares = shares
+				p := smbprobe.New(&cfg)
+				for _, srv := range st.Servers {
+					name := tc.name + "/" + srv.Name + "/" + netip.AddrPortFrom(srv.Address, srv.Port).String()
+					if shares {
+						name += "/shares"
+					}
+					t.Run(name, func(t *testing.T) {
+						t.Parallel()
+						r := p.Probe(context.Background(), netip.AddrPortFrom(srv.Address, srv.Port))
+						checkExpect(t, r, srv, version, shares)
+					})
 				}
-				t.Run(name, func(t *testing.T) {
-					t.Parallel()
-					r := p.Probe(context.Background(), netip.AddrPortFrom(srv.Address, srv.Port))
-					checkExpect(t, r, srv, version, shares)
-				})
 			}
 		}
 	})
@@ -62,9 +69,20 @@ func TestIntegrationLab(t *testing.T) {
 	// length the host claims (huge claims 4 GiB): at most two pooled
 	// 64 KiB receive buffers plus bookkeeping.
 	t.Run("hostile", func(t *testing.T) {
+		for _, tc := range labTransports(l) {
+			cfg := &tc.cfg
+			cfg.ReadTimeout, cfg.HostTimeout = time.Second, 3*time.Second
+			t.Run(tc.name, func(t *testing.T) { hostileLab(t, st, cfg) })
+		}
+	})
+}
+
+// hostileLab probes each of the lab's hostile hosts hostileProbes times
+// at once with cfg.
+func hostileLab(t *testing.T, st lab.Status, cfg *smbprobe.Config) {
+	{
 		const hostileProbes = 32
 		const maxBytesPerProbe = 2*64<<10 + 32<<10
-		cfg := &smbprobe.Config{Dial: l.DialContext, ReadTimeout: time.Second, HostTimeout: 3 * time.Second}
 		want := map[string][]smbprobe.Status{
 			"silent":   {smbprobe.StatusIOTimeout},
 			"slow":     {smbprobe.StatusIOTimeout},
@@ -117,7 +135,32 @@ func TestIntegrationLab(t *testing.T) {
 				t.Logf("%s: %s (%s)", h.Name, results[0].Status, results[0].Error)
 			})
 		}
-	})
+	}
+}
+
+// labTransport is a prober configuration without timeouts: how its
+// sockets reach the lab.
+type labTransport struct {
+	name string
+	cfg  smbprobe.Config
+}
+
+// labTransports are the two ways a probe reaches the lab: blocking
+// sessions over the lab's dialer, and the reactor over sockets created in
+// the scanner namespace (Config.Socket; port 139 then dials through them).
+func labTransports(l *lab.Lab) []labTransport {
+	return []labTransport{
+		{"dial", smbprobe.Config{Dial: l.DialContext}},
+		{"reactor", smbprobe.Config{Socket: func(family int) (int, error) {
+			fd := -1
+			err := l.Do(func() error {
+				var err error
+				fd, err = unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+				return os.NewSyscallError("socket", err)
+			})
+			return fd, err
+		}}},
+	}
 }
 
 // checkExpect compares a result with the lab's expectation for srv.

@@ -79,19 +79,12 @@ func readFrameFrom(r io.Reader, max int, src bufferSource, h *[nbssHeaderLen]byt
 		if _, err := io.ReadFull(r, h[:]); err != nil {
 			return nil, err
 		}
-		typ, n := frameHeader(*h)
-		switch typ {
-		case nbssSessionMessage:
-		case nbssSessionKeepAliv:
-			if n != 0 {
-				return nil, fmt.Errorf("%w: keepalive with length %d", ErrNotSMB, n)
-			}
-			continue
-		default:
-			return nil, fmt.Errorf("%w: NBSS type 0x%02x", ErrNotSMB, typ)
+		n, keepalive, err := checkFrameHeader(*h, max)
+		if err != nil {
+			return nil, err
 		}
-		if n > max {
-			return nil, fmt.Errorf("%w: %d > %d bytes", ErrTooLong, n, max)
+		if keepalive {
+			continue
 		}
 		buf := src.get(n)
 		if _, err := io.ReadFull(r, buf); err != nil {
@@ -102,6 +95,28 @@ func readFrameFrom(r io.Reader, max int, src bufferSource, h *[nbssHeaderLen]byt
 		}
 		return buf, nil
 	}
+}
+
+// checkFrameHeader checks an NBSS header (RFC 1002 §4.3.1) of a frame
+// expected after the session is established: a session message of at most
+// max bytes, whose length it returns, or an empty keepalive (type 0x85),
+// to be skipped.
+func checkFrameHeader(h [nbssHeaderLen]byte, max int) (n int, keepalive bool, err error) {
+	typ, n := frameHeader(h)
+	switch typ {
+	case nbssSessionMessage:
+	case nbssSessionKeepAliv:
+		if n != 0 {
+			return 0, false, fmt.Errorf("%w: keepalive with length %d", ErrNotSMB, n)
+		}
+		return 0, true, nil
+	default:
+		return 0, false, fmt.Errorf("%w: NBSS type 0x%02x", ErrNotSMB, typ)
+	}
+	if n > max {
+		return 0, false, fmt.Errorf("%w: %d > %d bytes", ErrTooLong, n, max)
+	}
+	return n, false, nil
 }
 
 // netbiosName appends the RFC 1001 §14.1 first-level encoding of name with

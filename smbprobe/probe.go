@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -21,6 +20,12 @@ type Config struct {
 	// ConnectTimeout, in the caller's network namespace. Tests and the lab
 	// pass a dialer that creates its sockets inside a lab namespace.
 	Dial func(ctx context.Context, network, address string) (net.Conn, error)
+	// Socket, if not nil and Dial is nil, opens the sockets of the Linux
+	// reactor: an unconnected, nonblocking, close-on-exec TCP socket of the
+	// given family (unix.AF_INET or AF_INET6), for example one created
+	// inside a lab namespace. Nil means socket(2) in the caller's network
+	// namespace. With Dial set, or off Linux, it is unused.
+	Socket func(family int) (fd int, err error)
 	// ConnectTimeout bounds each TCP handshake. Default 3 s.
 	ConnectTimeout time.Duration
 	// ReadTimeout bounds each wait for a reply. Default 5 s.
@@ -54,8 +59,9 @@ type Config struct {
 // bounded worker pool around Probe.
 type Prober struct {
 	cfg     Config
-	bufs    sync.Pool // *[]byte of cfg.MaxMessageSize, taken once a reply arrives
+	bufs    sync.Pool // *[]byte of cfg.MaxMessageSize+nbssHeaderLen, taken once a reply arrives
 	ownDial bool      // cfg.Dial is ours: its sockets got dialControl's options
+	react   *reactor  // nil: every probe runs as blocking sessions
 }
 
 // New returns a Prober; cfg nil means defaults.
@@ -83,6 +89,10 @@ func New(cfg *Config) *Prober {
 	if c.Rand == nil {
 		c.Rand = rand.Reader
 	}
+	if c.Dial == nil && c.Socket != nil {
+		c.Dial = socketDial(c.Socket) // nil off Linux
+		p.ownDial = c.Dial != nil
+	}
 	if c.Dial == nil {
 		// No TCP keepalives: a probe lives seconds, and each keepalive
 		// option costs setsockopt calls per connection. dialControl
@@ -92,8 +102,13 @@ func New(cfg *Config) *Prober {
 		c.Dial = d.DialContext
 		p.ownDial = true
 	}
-	n := c.MaxMessageSize
+	// Room for a whole frame, header included: the reactor reads a
+	// reply in one call.
+	n := c.MaxMessageSize + nbssHeaderLen
 	p.bufs.New = func() any { b := make([]byte, n); return &b }
+	if p.ownDial {
+		p.react = newReactor(p)
+	}
 	return p
 }
 
@@ -107,33 +122,41 @@ func (p *Prober) logf(format string, args ...any) {
 // over connection A, SMB1 over connection B), and returns the result. It
 // never returns later than HostTimeout after it was called. On port 139 both
 // connections start with a NetBIOS session request and 3.1.1 is not offered.
+//
+// On Linux, without a caller's Config.Dial, both connections of a port-445
+// probe run on the Prober's reactor (reactor_linux.go): nonblocking sockets
+// under one epoll, driven by one goroutine for all probes in flight, so a
+// probe costs its caller one wait instead of a goroutine and a netpoller
+// wake-up per reply. Every other probe runs both connections as blocking
+// sessions, B on its own goroutine.
 func (p *Prober) Probe(ctx context.Context, target netip.AddrPort) *Result {
 	start := time.Now()
 	r := &Result{IP: target.Addr().Unmap(), Port: target.Port(), Timestamp: start.UTC()}
 	deadline := start.Add(p.cfg.HostTimeout)
-	hctx, cancel := context.WithDeadline(ctx, deadline)
-	defer cancel()
 	addr := netip.AddrPortFrom(r.IP, r.Port).String()
 	netbios := r.Port == 139
 
-	var b *SMB1
-	var wg sync.WaitGroup
-	if !p.cfg.SkipSMB1 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			b = p.probeSMB1(hctx, addr, deadline, netbios)
-		}()
-	}
 	smb := &SMB{}
-	stage, err := p.probeSMB2(hctx, addr, deadline, netbios, smb)
-	wg.Wait()
-	smb.SMB1 = b
+	a := &smb2Dialog{p: p, addr: addr, netbios: netbios, smb: smb, msg: make([]byte, 0, 256)}
+	var b *smb1Dialog
+	if !p.cfg.SkipSMB1 {
+		b = &smb1Dialog{out: &SMB1{}, msg: make([]byte, 0, 256)}
+	}
+	var err error
+	if p.react != nil && !netbios {
+		err = p.react.probe(ctx, netip.AddrPortFrom(r.IP, r.Port), deadline, a, b)
+	} else {
+		err = p.probeBlocking(ctx, addr, deadline, netbios, a, b)
+	}
+	stage := a.stage
+	if b != nil {
+		smb.SMB1 = b.out
+	}
 
 	switch {
 	case err == nil:
 		r.Status = StatusSuccess
-	case stage == stageNegotiate && b != nil && b.Enabled:
+	case stage == stageNegotiate && smb.SMB1 != nil && smb.SMB1.Enabled:
 		// An SMB1-only server (Samba: EOF; impacket: STATUS_NOT_SUPPORTED).
 		r.Status = StatusSuccess
 		smb.SMB2Error = stageError(stage, err)
@@ -142,15 +165,36 @@ func (p *Prober) Probe(ctx context.Context, target netip.AddrPort) *Result {
 		r.Error = stageError(stage, err)
 		p.logf("smbprobe: %s: %s", addr, r.Error)
 	}
-	if stage == stageConnect && err != nil && !(b != nil && b.Enabled) && smb.NetBIOS == nil {
+	if stage == stageConnect && err != nil && !(smb.SMB1 != nil && smb.SMB1.Enabled) && smb.NetBIOS == nil {
 		return r // nothing learned
 	}
 	if p.cfg.Shares && ctx.Err() == nil {
+		hctx, cancel := context.WithDeadline(ctx, deadline)
 		smb.Guest = p.guestFollowUp(hctx, addr, r.IP.String(), deadline, netbios, smb)
+		cancel()
 	}
 	r.SMB = smb
 	r.Flags = fingerprint(smb)
 	return r
+}
+
+// probeBlocking runs connection A on the calling goroutine and B, if
+// asked, on another, each as a blocking session, and returns A's error
+// (a.stage names where it failed).
+func (p *Prober) probeBlocking(ctx context.Context, addr string, deadline time.Time, netbios bool, a *smb2Dialog, b *smb1Dialog) error {
+	hctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	var wg sync.WaitGroup
+	if b != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.probeSMB1(hctx, addr, deadline, netbios, b)
+		}()
+	}
+	err := p.probeSMB2(hctx, addr, deadline, netbios, a)
+	wg.Wait()
+	return err
 }
 
 // stageError prefixes err with the stage unless it names its operation.
@@ -170,165 +214,46 @@ const (
 	stageSessionSetup = "smb2 session setup"
 )
 
-// probeSMB2 runs connection A: NEGOTIATE (MS-SMB2 §2.2.3/§2.2.4), then
-// SESSION_SETUP with an SPNEGO-wrapped NTLM NEGOTIATE (§2.2.5/§2.2.6,
-// MS-NLMP §2.2.1.1), reading the CHALLENGE (MS-NLMP §2.2.1.2). No
-// AUTHENTICATE is ever sent. It fills smb and returns the failed stage.
-func (p *Prober) probeSMB2(ctx context.Context, addr string, deadline time.Time, netbios bool, smb *SMB) (string, error) {
+// probeSMB2 runs connection A (smb2Dialog) as a blocking session. It
+// fills the dialog's SMB and returns the failed stage's error.
+func (p *Prober) probeSMB2(ctx context.Context, addr string, deadline time.Time, netbios bool, d *smb2Dialog) error {
+	d.stage = stageConnect
 	s, err := p.dial(ctx, addr, deadline)
 	if err != nil {
-		return stageConnect, err
+		return err
 	}
 	defer s.close()
 	if netbios {
+		d.stage = stageNetBIOS
 		nb, err := s.netbiosSession()
 		if nb.Response != "" {
-			smb.NetBIOS = &nb
+			d.smb.NetBIOS = &nb
 		}
 		if err != nil {
-			return stageNetBIOS, err
+			return err
 		}
 	}
-	var req negotiateRequest
-	if _, err := io.ReadFull(p.cfg.Rand, req.ClientGUID[:]); err != nil {
-		return stageNegotiate, err
-	}
-	if _, err := io.ReadFull(p.cfg.Rand, req.Salt[:]); err != nil {
-		return stageNegotiate, err
-	}
-	// MS-SMB2 §3.2.4.2.2.2: no 3.1.1 over the NetBIOS transport.
-	req.NoSMB311 = netbios
-	msg := appendNegotiateRequest(make([]byte, 0, 256), &req)
-	resp, err := s.roundTrip(msg)
-	if err != nil {
-		return stageNegotiate, err
-	}
-	neg, err := parseNegotiateResponse(resp)
-	if err != nil {
-		return stageNegotiate, err
-	}
-	smb.Dialect = dialectName(neg.Dialect)
-	smb.Signing = &Signing{Enabled: neg.SecurityMode&smb2SecSigEn != 0, Required: neg.SecurityMode&smb2SecSigRq != 0}
-	smb.Capabilities = capabilityNames(neg.Capabilities)
-	smb.serverGUID = neg.ServerGUID
-	smb.ServerGUID = guidString(neg.ServerGUID)
-	smb.SystemTime = filetime(neg.SystemTime)
-	smb.ServerStartTime = filetime(neg.ServerStartTime)
-	smb.MaxReadSize, smb.MaxWriteSize, smb.MaxTransactSize = neg.MaxReadSize, neg.MaxWriteSize, neg.MaxTransactSize
-	smb.Contexts = decodeContexts(neg.Contexts)
-	if len(neg.SecurityBuffer) > 0 {
-		// A bad SPNEGO blob loses only the mech list.
-		mechs, err := parseNegTokenInit(neg.SecurityBuffer)
-		smb.SPNEGOMechs = mechs
-		if err != nil {
-			p.logf("smbprobe: %s: spnego mechTypes: %v", addr, err)
-		}
-	}
-
-	msg = appendSessionSetupRequest(msg[:0], appendNegTokenInit(nil, appendNTLMNegotiate(nil)))
-	resp, err = s.roundTrip(msg)
-	if err != nil {
-		return stageSessionSetup, err
-	}
-	ss, err := parseSessionSetupResponse(resp)
-	if err != nil {
-		return stageSessionSetup, err
-	}
-	if ss.Status != statusMoreProcessingRequired {
-		return stageSessionSetup, fmt.Errorf("%w: session setup status 0x%08x without a challenge", ErrMalformed, ss.Status)
-	}
-	tok, err := parseNegTokenResp(ss.SecurityBuffer)
-	if err != nil {
-		return stageSessionSetup, err
-	}
-	ch, err := parseChallenge(tok)
-	if err != nil {
-		return stageSessionSetup, err
-	}
-	smb.NTLM = ntlmResult(ch)
-	return "", nil
+	d.stage = stageNegotiate
+	return s.converse(d)
 }
 
-// probeSMB1 runs connection B: an SMB_COM_NEGOTIATE offering only
-// "NT LM 0.12" (MS-CIFS §2.2.4.52), then, if SMB1 is on, one extended
-// security SESSION_SETUP_ANDX (MS-SMB §2.2.4.6) for NativeOS, NativeLanMan
-// and PrimaryDomain.
-func (p *Prober) probeSMB1(ctx context.Context, addr string, deadline time.Time, netbios bool) *SMB1 {
-	out := &SMB1{}
+// probeSMB1 runs connection B (smb1Dialog) as a blocking session.
+func (p *Prober) probeSMB1(ctx context.Context, addr string, deadline time.Time, netbios bool, d *smb1Dialog) {
 	s, err := p.dial(ctx, addr, deadline)
 	if err != nil {
-		out.Outcome = string(classify(ctx, err, true))
-		out.Error = err.Error()
-		return out
+		d.fail(ctx, err, true, false)
+		return
 	}
 	defer s.close()
 	if netbios {
 		if _, err := s.netbiosSession(); err != nil {
-			out.Outcome = smb1Outcome(ctx, err)
-			out.Error = fmt.Sprintf("%s: %v", stageNetBIOS, err)
-			return out
+			d.fail(ctx, err, false, true)
+			return
 		}
 	}
-	msg := appendSMB1Negotiate(make([]byte, 0, 256))
-	resp, err := s.roundTrip(msg)
-	if err != nil {
-		out.Outcome = smb1Outcome(ctx, err)
-		out.Error = err.Error()
-		return out
+	if err := s.converse(d); err != nil {
+		d.fail(ctx, err, false, false)
 	}
-	neg, err := parseSMB1Negotiate(resp)
-	if err != nil {
-		out.Outcome = smb1Outcome(ctx, err)
-		out.Error = err.Error()
-		return out
-	}
-	if neg.DialectIndex == 0xFFFF {
-		out.Outcome = "no-dialect"
-		return out
-	}
-	out.Enabled = true
-	out.Outcome = "negotiated"
-	sm := neg.SecurityMode
-	out.SecurityMode = &sm
-	// SecurityMode bits, MS-CIFS §2.2.4.52.2: 0x04 signatures enabled,
-	// 0x08 signatures required.
-	out.Signing = &Signing{Enabled: sm&0x04 != 0, Required: sm&0x08 != 0}
-	out.Capabilities = neg.Capabilities
-	out.MaxBufferSize = neg.MaxBufferSize
-	out.MaxMpxCount = neg.MaxMpxCount
-	out.SystemTime = filetime(neg.SystemTime)
-	tz := neg.TimeZone
-	out.TimeZone = &tz
-	if neg.HasExtSecurity {
-		out.serverGUID = neg.ServerGUID
-		out.ServerGUID = guidString(neg.ServerGUID)
-	}
-
-	msg = appendSMB1SessionSetup(msg[:0], appendNegTokenInit(nil, appendNTLMNegotiate(nil)))
-	resp, err = s.roundTrip(msg)
-	if err != nil {
-		out.Error = fmt.Sprintf("smb1 session setup: %v", err)
-		return out
-	}
-	ss, err := parseSMB1SessionSetup(resp)
-	if err != nil {
-		out.Error = fmt.Sprintf("smb1 session setup: %v", err)
-		return out
-	}
-	out.NativeOS, out.NativeLanMan, out.Domain = ss.NativeOS, ss.NativeLanMan, ss.PrimaryDomain
-	if len(ss.SecurityBlob) > 0 {
-		tok, err := parseNegTokenResp(ss.SecurityBlob)
-		if err == nil {
-			var ch challenge
-			if ch, err = parseChallenge(tok); err == nil {
-				out.NTLM = ntlmResult(ch)
-			}
-		}
-		if err != nil {
-			out.Error = fmt.Sprintf("smb1 session setup: %v", err)
-		}
-	}
-	return out
 }
 
 // smb1Outcome names how connection B ended when SMB1 was not negotiated.

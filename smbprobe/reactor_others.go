@@ -1,0 +1,25 @@
+//go:build !linux
+
+package smbprobe
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"time"
+)
+
+// reactor is Linux-only (reactor_linux.go); elsewhere every probe runs as
+// blocking sessions.
+type reactor struct{}
+
+func newReactor(*Prober) *reactor { return nil }
+
+func (*reactor) probe(context.Context, netip.AddrPort, time.Time, *smb2Dialog, *smb1Dialog) error {
+	panic("smbprobe: no reactor on this OS")
+}
+
+// socketDial is nil off Linux: Config.Socket is unused there.
+func socketDial(func(int) (int, error)) func(context.Context, string, string) (net.Conn, error) {
+	return nil
+}
