@@ -191,7 +191,7 @@ func (r *reactor) open(pr *rprobe, i int, target netip.AddrPort, hostDL time.Tim
 	defer r.mu.Unlock()
 	if err != nil {
 		if fd >= 0 {
-			unix.Close(fd)
+			rawClose(fd)
 		}
 		r.settle(c, err)
 		return
@@ -203,8 +203,8 @@ func (r *reactor) open(pr *rprobe, i int, target netip.AddrPort, hostDL time.Tim
 		c.events |= unix.EPOLLOUT
 	}
 	ev := unix.EpollEvent{Events: c.events, Fd: int32(fd), Pad: int32(c.gen)}
-	if err := unix.EpollCtl(r.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
-		unix.Close(fd)
+	if err := rawEpollCtl(r.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		rawClose(fd)
 		r.settle(c, r.dialError(c, os.NewSyscallError("epoll_ctl", err)))
 		return
 	}
@@ -227,7 +227,7 @@ func (r *reactor) open(pr *rprobe, i int, target netip.AddrPort, hostDL time.Tim
 // leaves c connecting if the handshake is still going on, and returns
 // the connection's error if it already failed (a refusal).
 func (r *reactor) sendEarly(c *rconn) error {
-	n, err := unix.SendmsgN(c.fd, c.wbuf, nil, nil, unix.MSG_NOSIGNAL)
+	n, err := rawSend(c.fd, c.wbuf)
 	switch {
 	case err == unix.EAGAIN || err == unix.EINTR:
 		return nil // SYN_SENT (tcp_sendmsg, sk_stream_wait_connect)
@@ -247,7 +247,7 @@ func (r *reactor) sendEarly(c *rconn) error {
 // kernel left that mode at the SYN-ACK; sockopt_linux.go), and connection
 // A's stage moves on.
 func (r *reactor) established(c *rconn) {
-	unix.SetsockoptInt(c.fd, unix.IPPROTO_TCP, unix.TCP_QUICKACK, 0)
+	rawSetsockoptInt(c.fd, unix.IPPROTO_TCP, unix.TCP_QUICKACK, 0)
 	if a, ok := c.d.(*smb2Dialog); ok {
 		a.stage = stageNegotiate
 	}
@@ -257,16 +257,22 @@ func (r *reactor) established(c *rconn) {
 // the TCP handshake. Errors are the ones net.Dialer would return.
 func (r *reactor) connect(target netip.AddrPort) (int, error) {
 	raddr := net.TCPAddrFromAddrPort(target)
-	fd, err := openSocket(r.socket, target.Addr())
+	var fd int
+	var err error
+	if r.socket != nil {
+		fd, err = openSocket(r.socket, target.Addr())
+	} else {
+		fd, err = rawSocket(family(target.Addr()))
+	}
 	if err != nil {
 		return -1, &net.OpError{Op: "dial", Net: "tcp", Addr: raddr, Err: err}
 	}
-	if err := setProbeSockopts(fd); err != nil {
-		unix.Close(fd)
+	if err := rawProbeSockopts(fd); err != nil {
+		rawClose(fd)
 		return -1, &net.OpError{Op: "dial", Net: "tcp", Addr: raddr, Err: err}
 	}
-	if err := unix.Connect(fd, sockaddr(target)); err != nil && err != unix.EINPROGRESS && err != unix.EINTR {
-		unix.Close(fd)
+	if err := rawConnect(fd, target); err != nil && err != unix.EINPROGRESS && err != unix.EINTR {
+		rawClose(fd)
 		return -1, &net.OpError{Op: "dial", Net: "tcp", Addr: raddr, Err: os.NewSyscallError("connect", err)}
 	}
 	return fd, nil
@@ -275,18 +281,23 @@ func (r *reactor) connect(target netip.AddrPort) (int, error) {
 // openSocket returns an unconnected nonblocking TCP socket for addr's
 // family, from sock if it is not nil.
 func openSocket(sock func(int) (int, error), addr netip.Addr) (int, error) {
-	family := unix.AF_INET
-	if !addr.Is4() {
-		family = unix.AF_INET6
-	}
 	if sock != nil {
-		return sock(family)
+		return sock(family(addr))
 	}
+	family := family(addr)
 	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return -1, os.NewSyscallError("socket", err)
 	}
 	return fd, nil
+}
+
+// family is addr's address family for socket(2).
+func family(addr netip.Addr) int {
+	if addr.Is4() {
+		return unix.AF_INET
+	}
+	return unix.AF_INET6
 }
 
 func sockaddr(ap netip.AddrPort) unix.Sockaddr {
@@ -343,7 +354,7 @@ func (r *reactor) loop() {
 		n := 0
 		err := r.rc.Read(func(fd uintptr) bool {
 			var err error
-			n, err = unix.EpollWait(int(fd), events[:], 0)
+			n, err = rawEpollPoll(int(fd), events[:])
 			if err != nil && err != unix.EINTR {
 				// Only a bad descriptor or buffer: a bug.
 				panic(os.NewSyscallError("epoll_wait", err))
@@ -371,7 +382,7 @@ func (r *reactor) handle(c *rconn, ev uint32) {
 		if ev&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) == 0 {
 			return
 		}
-		soerr, err := unix.GetsockoptInt(c.fd, unix.SOL_SOCKET, unix.SO_ERROR)
+		soerr, err := rawGetsockoptInt(c.fd, unix.SOL_SOCKET, unix.SO_ERROR)
 		switch {
 		case err != nil:
 			r.fail(c, r.dialError(c, os.NewSyscallError("getsockopt", err)))
@@ -413,13 +424,13 @@ func (r *reactor) send(c *rconn, msg []byte) {
 func (r *reactor) flush(c *rconn) {
 	for c.woff < len(c.wbuf) {
 		// MSG_NOSIGNAL: a peer's RST is an EPIPE error, not a SIGPIPE.
-		n, err := unix.SendmsgN(c.fd, c.wbuf[c.woff:], nil, nil, unix.MSG_NOSIGNAL)
+		n, err := rawSend(c.fd, c.wbuf[c.woff:])
 		switch {
 		case err == unix.EAGAIN:
 			if c.events&unix.EPOLLOUT == 0 {
 				c.events |= unix.EPOLLOUT
 				ev := unix.EpollEvent{Events: c.events, Fd: int32(c.fd), Pad: int32(c.gen)}
-				if err := unix.EpollCtl(r.epfd, unix.EPOLL_CTL_MOD, c.fd, &ev); err != nil {
+				if err := rawEpollCtl(r.epfd, unix.EPOLL_CTL_MOD, c.fd, &ev); err != nil {
 					r.fail(c, os.NewSyscallError("epoll_ctl", err))
 				}
 			}
@@ -477,7 +488,7 @@ func (r *reactor) receive(c *rconn) {
 			c.buf = r.bufs.Get().(*[]byte)
 		}
 		space := (*c.buf)[c.have:]
-		n, err := unix.Read(c.fd, space)
+		n, err := rawRead(c.fd, space)
 		switch {
 		case err == unix.EAGAIN:
 			return
@@ -519,7 +530,7 @@ func (r *reactor) setDeadline(c *rconn, t time.Time) {
 func (r *reactor) fail(c *rconn, err error) {
 	heap.Remove(&r.timers, c.idx)
 	delete(r.conns, int32(c.fd))
-	unix.Close(c.fd)
+	rawClose(c.fd)
 	if c.buf != nil {
 		r.bufs.Put(c.buf)
 		c.buf = nil
