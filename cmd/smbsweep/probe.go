@@ -43,6 +43,7 @@ Flags:
 	var (
 		port        = fs.Uint("port", 445, "port for hosts given without one")
 		workers     = fs.Int("workers", 256, "concurrent probes")
+		perSubnet   = fs.Int("subnet-probes", smbprobe.DefaultSubnetProbes, "concurrent probes of one /24 (IPv6: /64), so that one server answering a whole subnet (AnyIP, NAT, SYN proxy) is not sent more connections than it accepts; its other hosts wait while other subnets' hosts go on (0 or -1: no bound)")
 		connect     = fs.Duration("connect-timeout", 3*time.Second, "TCP connect timeout")
 		read        = fs.Duration("read-timeout", 5*time.Second, "timeout for each reply")
 		host        = fs.Duration("host-timeout", 10*time.Second, "hard deadline for one host")
@@ -68,8 +69,12 @@ Flags:
 		HostTimeout:    *host,
 		MaxMessageSize: *maxMsg,
 		Workers:        *workers,
+		SubnetProbes:   *perSubnet,
 		SkipSMB1:       *noSMB1,
 		Shares:         *shares,
+	}
+	if *perSubnet == 0 {
+		cfg.SubnetProbes = -1 // the flag's 0 is "no bound", Config's is "default"
 	}
 	if *verbose {
 		cfg.Logf = func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) }
