@@ -69,12 +69,9 @@ Flags:
 		HostTimeout:    *host,
 		MaxMessageSize: *maxMsg,
 		Workers:        *workers,
-		SubnetProbes:   *perSubnet,
+		SubnetProbes:   subnetProbes(*perSubnet),
 		SkipSMB1:       *noSMB1,
 		Shares:         *shares,
-	}
-	if *perSubnet == 0 {
-		cfg.SubnetProbes = -1 // the flag's 0 is "no bound", Config's is "default"
 	}
 	if *verbose {
 		cfg.Logf = func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) }
@@ -136,6 +133,16 @@ Flags:
 		return exitFailure
 	}
 	return exitOK
+}
+
+// subnetProbes maps the -subnet-probes flag to smbprobe.Config.SubnetProbes:
+// the flag's 0 means no bound, as -1 does, where Config's 0 means the
+// default.
+func subnetProbes(flag int) int {
+	if flag <= 0 {
+		return -1
+	}
+	return flag
 }
 
 // readTargets feeds targets from r, one per line; bad lines are reported

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/smbsweep/smbsweep/smbprobe"
 	"github.com/smbsweep/smbsweep/smbprobe/smbprobetest"
 )
 
@@ -123,6 +124,27 @@ func TestProbeCommandUsage(t *testing.T) {
 			}
 			if out.Len() != 0 {
 				t.Errorf("stdout %q", out.String())
+			}
+		})
+	}
+}
+
+func TestSubnetProbesFlag(t *testing.T) {
+	tests := []struct {
+		name string
+		flag int
+		want int // smbprobe.Config.SubnetProbes
+	}{
+		{"default", smbprobe.DefaultSubnetProbes, smbprobe.DefaultSubnetProbes},
+		{"raised", 64, 64},
+		{"zero disables", 0, -1},
+		{"minus one disables", -1, -1},
+		{"any negative disables", -7, -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := subnetProbes(tt.flag); got != tt.want {
+				t.Errorf("subnetProbes(%d) = %d, want %d", tt.flag, got, tt.want)
 			}
 		})
 	}
