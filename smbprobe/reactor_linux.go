@@ -337,7 +337,7 @@ func (r *reactor) loop() {
 		now := time.Now()
 		for len(r.timers) > 0 && !r.timers[0].deadline.After(now) {
 			c := r.timers[0]
-			r.fail(c, r.timeoutError(c))
+			r.end(c, r.timeoutError(c))
 		}
 		if len(r.timers) == 0 {
 			r.running = false
@@ -385,10 +385,10 @@ func (r *reactor) handle(c *rconn, ev uint32) {
 		soerr, err := rawGetsockoptInt(c.fd, unix.SOL_SOCKET, unix.SO_ERROR)
 		switch {
 		case err != nil:
-			r.fail(c, r.dialError(c, os.NewSyscallError("getsockopt", err)))
+			r.end(c, r.dialError(c, os.NewSyscallError("getsockopt", err)))
 			return
 		case soerr != 0:
-			r.fail(c, r.dialError(c, os.NewSyscallError("connect", syscall.Errno(soerr))))
+			r.end(c, r.dialError(c, os.NewSyscallError("connect", syscall.Errno(soerr))))
 			return
 		case ev&unix.EPOLLOUT == 0:
 			return
@@ -431,14 +431,14 @@ func (r *reactor) flush(c *rconn) {
 				c.events |= unix.EPOLLOUT
 				ev := unix.EpollEvent{Events: c.events, Fd: int32(c.fd), Pad: int32(c.gen)}
 				if err := rawEpollCtl(r.epfd, unix.EPOLL_CTL_MOD, c.fd, &ev); err != nil {
-					r.fail(c, os.NewSyscallError("epoll_ctl", err))
+					r.end(c, os.NewSyscallError("epoll_ctl", err))
 				}
 			}
 			return
 		case err == unix.EINTR:
 			continue
 		case err != nil:
-			r.fail(c, r.ioError(c, "write", os.NewSyscallError("write", err)))
+			r.end(c, r.ioError(c, "write", os.NewSyscallError("write", err)))
 			return
 		}
 		c.woff += n
@@ -456,7 +456,7 @@ func (r *reactor) receive(c *rconn) {
 			b := *c.buf
 			n, keepalive, err := checkFrameHeader([nbssHeaderLen]byte(b), r.max)
 			if err != nil {
-				r.fail(c, err)
+				r.end(c, err)
 				return
 			}
 			if keepalive {
@@ -470,10 +470,10 @@ func (r *reactor) receive(c *rconn) {
 			c.consume(nbssHeaderLen + n)
 			switch {
 			case err != nil:
-				r.fail(c, err)
+				r.end(c, err)
 				return
 			case next == nil:
-				r.fail(c, nil)
+				r.end(c, nil)
 				return
 			}
 			r.send(c, next)
@@ -495,7 +495,7 @@ func (r *reactor) receive(c *rconn) {
 		case err == unix.EINTR:
 			continue
 		case err != nil:
-			r.fail(c, r.ioError(c, "read", os.NewSyscallError("read", err)))
+			r.end(c, r.ioError(c, "read", os.NewSyscallError("read", err)))
 			return
 		case n == 0:
 			// io.ReadFull's errors: EOF only at a frame boundary.
@@ -503,7 +503,7 @@ func (r *reactor) receive(c *rconn) {
 			if c.have > 0 {
 				err = io.ErrUnexpectedEOF
 			}
-			r.fail(c, err)
+			r.end(c, err)
 			return
 		}
 		c.have += n
@@ -525,9 +525,9 @@ func (r *reactor) setDeadline(c *rconn, t time.Time) {
 	heap.Fix(&r.timers, c.idx)
 }
 
-// fail closes c (with a RST: SO_LINGER 0) and records err, nil for a
-// completed dialog.
-func (r *reactor) fail(c *rconn, err error) {
+// end closes c (with a RST: SO_LINGER 0) and records err: nil when the
+// dialog is complete, the step's error otherwise.
+func (r *reactor) end(c *rconn, err error) {
 	heap.Remove(&r.timers, c.idx)
 	delete(r.conns, int32(c.fd))
 	rawClose(c.fd)

@@ -165,3 +165,21 @@ func TestReactorConcurrent(t *testing.T) {
 		t.Errorf("Run: err %v, %d results, %d complete successes, want %d", err, done, ok, n)
 	}
 }
+
+// TestReactorIPv6 probes a replay server on [::1] through the reactor.
+func TestReactorIPv6(t *testing.T) {
+	l, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	srv := replay(t, "nt1", smbprobetest.Replay)
+	go srv.Serve(l)
+	t.Cleanup(func() { l.Close() })
+	target := netip.MustParseAddrPort(l.Addr().String())
+	var sockets int
+	got := smbprobe.New(&smbprobe.Config{Socket: loopbackSocket(&sockets)}).Probe(context.Background(), target)
+	want := smbprobe.New(&smbprobe.Config{Dial: srv.Dial}).Probe(context.Background(), target)
+	if diff := cmp.Diff(want, got, ignoreVolatile); diff != "" || sockets != 2 {
+		t.Errorf("%d sockets; reactor vs blocking (-want +got):\n%s", sockets, diff)
+	}
+}
