@@ -23,7 +23,10 @@ import (
 // /24, a /64) are in flight at once; further targets of a busy subnet wait
 // in arrival order while those of other subnets go on to idle workers, and
 // Run stops reading targets only when the waiting hosts reach their bound
-// (then every busy subnet has probes in flight that will free a slot).
+// (then every busy subnet has probes in flight that will free a slot). A
+// subnet whose first SubnetProbes probes all time out (filtered hosts, a
+// SYN proxy, a tarpit: no server to spare) has its bound lifted while it
+// has probes in flight, so that its hosts do not queue behind timeouts.
 //
 // Run itself is the single writer and calls emit for every result, in
 // completion order, never concurrently. Run returns when targets is closed
@@ -122,9 +125,7 @@ func run(ctx context.Context, workers, perSubnet int, probe func(context.Context
 			}
 		case f := <-done:
 			running--
-			if t, ok := s.free(f.subnet); ok {
-				ready = append(ready, t)
-			}
+			ready = s.free(f.subnet, f.r.Status, ready)
 			if err == nil {
 				if err = emit(f.r); err != nil {
 					cancel()

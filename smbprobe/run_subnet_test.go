@@ -18,6 +18,8 @@ type fakeProbes struct {
 	// hold, if not nil, decides when a probe of t may end: it is called
 	// with the probe's context and returns when the probe may return.
 	hold func(ctx context.Context, t netip.AddrPort, inSubnet int)
+	// status, if not nil, gives the status of t's result; default success.
+	status func(t netip.AddrPort) Status
 
 	mu       sync.Mutex
 	inFlight map[netip.Prefix]int
@@ -49,8 +51,11 @@ func (f *fakeProbes) probe(ctx context.Context, t netip.AddrPort) *Result {
 	f.total--
 	f.mu.Unlock()
 	status := StatusSuccess
-	if ctx.Err() != nil {
+	switch {
+	case ctx.Err() != nil:
 		status = StatusCanceled
+	case f.status != nil:
+		status = f.status(t)
 	}
 	return &Result{IP: t.Addr().Unmap(), Port: t.Port(), Status: status}
 }
@@ -178,6 +183,49 @@ func TestRunSubnetBound(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.wantPeak, f.peaks()); diff != "" {
 				t.Errorf("most probes in flight per subnet (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestRunTimeoutsLiftBound: a subnet whose first probes all time out has
+// no server to spare and loses its bound; one that answered keeps it, even
+// when its later probes time out.
+func TestRunTimeoutsLiftBound(t *testing.T) {
+	const perSubnet = 4
+	firstAnswers := netip.MustParseAddr("198.18.1.0") // then times out
+	tests := []struct {
+		name     string
+		first    string
+		status   func(netip.AddrPort) Status
+		min, max int // peak probes in flight in the subnet
+	}{
+		{"all time out", "198.18.0.0", func(netip.AddrPort) Status { return StatusConnectionTimeout }, 50, 96},
+		{"all io-timeout", "198.18.0.0", func(netip.AddrPort) Status { return StatusIOTimeout }, 50, 96},
+		{"first answers, rest time out", "198.18.1.0", func(t netip.AddrPort) Status {
+			if t.Addr() == firstAnswers {
+				return StatusSuccess
+			}
+			return StatusIOTimeout
+		}, perSubnet, perSubnet},
+		{"all answer", "198.18.2.0", func(netip.AddrPort) Status { return StatusSuccess }, perSubnet, perSubnet},
+		{"refused counts as an answer", "198.18.2.0", func(netip.AddrPort) Status { return StatusConnectionRefused }, perSubnet, perSubnet},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeProbes()
+			f.status = tt.status
+			f.hold = untilSubnetFull(f, 96)
+			ts := hosts(tt.first, 100)
+			n := 0
+			if err := run(context.Background(), 128, perSubnet, f.probe, feed(ts), func(*Result) error { n++; return nil }); err != nil {
+				t.Fatalf("run: %v", err)
+			}
+			if n != len(ts) {
+				t.Errorf("%d results, want %d", n, len(ts))
+			}
+			if p := f.peaks()[Subnet(ts[0].Addr())]; p < tt.min || p > tt.max {
+				t.Errorf("peak %d probes in flight, want %d to %d", p, tt.min, tt.max)
 			}
 		})
 	}
