@@ -15,7 +15,7 @@ import (
 // answering a whole /24 with its listen backlog of 50, issue #5) with
 // Run's defaults, three passes: every host must answer in every pass. With
 // 256 probes of the /24 at once (Config.SubnetProbes -1), the accept queue
-// overflowed and 0–85 hosts per pass ended in a connect timeout
+// overflowed and 14–124 hosts per pass ended in a connect timeout
 // (bench/results/probe-politeness.md). It needs root; labtest skips it
 // otherwise.
 func TestIntegrationRunAnyIP(t *testing.T) {
