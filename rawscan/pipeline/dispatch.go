@@ -258,21 +258,11 @@ func (p *Pipeline) dispatch(ctx context.Context, in <-chan Hit, out chan<- *Reco
 	}
 }
 
-// subnetOf is the subnet a hit counts in for Config.HoldDense.
-func subnetOf(h Hit) netip.Prefix {
-	s, _ := h.Target.Addr().Prefix(subnetBits(h.Target.Addr()))
-	return s
-}
-
-// subnetBits is the size of the subnet whose hits count together for
-// Config.HoldDense: a /24 for IPv4 (the smallest prefix routed on the
-// internet), a /64 for IPv6.
-func subnetBits(a netip.Addr) int {
-	if a.Is4() || a.Is4In6() {
-		return 24
-	}
-	return 64
-}
+// subnetOf is the subnet a hit counts in for Config.HoldDense and the
+// pacing: the prober's own per-subnet unit (a /24, or a /64 for IPv6; an
+// IPv4-mapped address counts as IPv4), so that run and probe bound the
+// same thing.
+func subnetOf(h Hit) netip.Prefix { return smbprobe.Subnet(h.Target.Addr()) }
 
 // work is one SMB worker: it probes first, then every job it is handed,
 // reporting each finished probe to the dispatcher.
