@@ -116,6 +116,10 @@ func render(r *report, disp *strings.Replacer) *benchkit.Section {
 		fmt.Fprintf(&b, "| %s | %s (%d) | %s | %s | %s | %s | %s | %s of %d |\n", f.lab, f.set, hosts, f.name,
 			spread(f.wall, 2), spread(f.hostsPerS, 0), spread(f.cpu, 2), spread(f.rss, 0), strings.Join(ans, "/"), hosts)
 	}
+	if cr := connRates(fs); cr != "" {
+		b.WriteString("\nThe one smbd forks for every connection it accepts, so on the AnyIP set its accept rate bounds " +
+			"every tool; connections accepted per second (hosts × connections per host ÷ median wall): " + cr + ".\n")
+	}
 	var marked []string
 	for _, f := range fs {
 		for i, s := range f.runs {
@@ -394,4 +398,31 @@ func cpuModel() string {
 		}
 	}
 	return "CPU unknown"
+}
+
+// connsPerHost is how many TCP connections each tool opens per host of the
+// AnyIP set (its smbd forks for each); 0 for tools not listed.
+func connsPerHost(name string) int {
+	switch name {
+	case nameSmbsweep, nameSmbsweepTuned:
+		return 2 // connection A (SMB2) and B (the SMB1 check)
+	case nameNoSMB1, nameZgrab2, nameZgrab2Tuned:
+		return 1
+	}
+	return 0
+}
+
+// connRates lists the AnyIP smbd's accepted connections per second for
+// each tool and lab, from the hosts answered and the median wall time.
+func connRates(fs []figure) string {
+	var parts []string
+	for _, f := range fs {
+		n := connsPerHost(f.name)
+		w, a := med(&f, wallOf), med(&f, ansOf)
+		if f.set != setAnyIP || n == 0 || !(w > 0) || math.IsNaN(a) {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s %s %.0f/s", f.lab, f.name, float64(n)*a/w))
+	}
+	return strings.Join(parts, ", ")
 }
