@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/smbsweep/smbsweep/smbprobe"
@@ -108,22 +109,16 @@ Flags:
 		readErr <- readTargets(ctx, stdin, uint16(*port), targets, stderr)
 	}()
 
-	w := bufio.NewWriter(stdout)
+	w := newLineWriter(stdout, outputDelay)
 	enc := json.NewEncoder(w)
 	err := smbprobe.New(cfg).Run(ctx, targets, func(r *smbprobe.Result) error {
 		if *successOnly && r.Status != smbprobe.StatusSuccess {
 			return nil
 		}
-		if err := enc.Encode(r); err != nil {
-			return err
-		}
-		if len(targets) == 0 {
-			return w.Flush() // keep output flowing when input is slow
-		}
-		return nil
+		return enc.Encode(r)
 	})
-	if ferr := w.Flush(); err == nil {
-		err = ferr
+	if cerr := w.Close(); err == nil {
+		err = cerr
 	}
 	if rerr := <-readErr; err == nil {
 		err = rerr
@@ -224,3 +219,109 @@ func parseTarget(s string, port uint16) (netip.AddrPort, error) {
 	}
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
 }
+
+// outputDelay is how long a result line may wait in probe's output buffer:
+// short enough for a person watching, long enough that a fast run writes
+// thousands of lines per write(2) instead of one (a write per host cost
+// about a tenth of the probe's CPU, bench/results/probe-cpu.md).
+const outputDelay = 100 * time.Millisecond
+
+// lineWriterSize is the size at which a lineWriter writes its buffer out
+// at once.
+const lineWriterSize = 64 << 10
+
+// A lineWriter buffers whole lines for w: each Write must end a line (as
+// json.Encoder.Encode's single Write does), and lines reach w whole, at
+// most delay after they were written, or once lineWriterSize bytes wait,
+// or at Close. A lineWriter is safe for concurrent use; w is called by one
+// goroutine at a time.
+type lineWriter struct {
+	w     io.Writer
+	delay time.Duration
+
+	mu    sync.Mutex
+	buf   []byte
+	timer *time.Timer // flushes buf delay after its first line; nil until then
+	armed bool        // timer is set for the lines in buf
+	err   error       // the first error of w, returned from then on
+}
+
+func newLineWriter(w io.Writer, delay time.Duration) *lineWriter {
+	return &lineWriter{w: w, delay: delay, buf: make([]byte, 0, lineWriterSize)}
+}
+
+// Write buffers p, one or more whole lines, after writing out the lines
+// already buffered if p would not fit beside them.
+func (lw *lineWriter) Write(p []byte) (int, error) {
+	lw.mu.Lock()
+	defer lw.mu.Unlock()
+	if lw.err != nil {
+		return 0, lw.err
+	}
+	if len(lw.buf) > 0 && len(lw.buf)+len(p) > lineWriterSize {
+		if err := lw.flushLocked(); err != nil {
+			return 0, err
+		}
+	}
+	lw.buf = append(lw.buf, p...)
+	if len(lw.buf) >= lineWriterSize {
+		if err := lw.flushLocked(); err != nil {
+			return 0, err
+		}
+		return len(p), nil
+	}
+	if !lw.armed {
+		lw.armed = true
+		if lw.timer == nil {
+			lw.timer = time.AfterFunc(lw.delay, lw.flushTimer)
+		} else {
+			lw.timer.Reset(lw.delay)
+		}
+	}
+	return len(p), nil
+}
+
+// flushTimer writes the buffered lines out when their delay has passed;
+// an error is kept for the next Write or Close.
+func (lw *lineWriter) flushTimer() {
+	lw.mu.Lock()
+	defer lw.mu.Unlock()
+	if lw.err == nil {
+		lw.flushLocked()
+	}
+}
+
+// flushLocked writes buf to w. lw.mu must be held.
+func (lw *lineWriter) flushLocked() error {
+	lw.armed = false
+	if len(lw.buf) == 0 {
+		return nil
+	}
+	_, err := lw.w.Write(lw.buf)
+	lw.buf = lw.buf[:0]
+	if err != nil {
+		lw.err = fmt.Errorf("writing results: %w", err)
+	}
+	return lw.err
+}
+
+// Close writes out the buffered lines and stops the timer; it returns the
+// first error of w. Writes after Close fail.
+func (lw *lineWriter) Close() error {
+	lw.mu.Lock()
+	defer lw.mu.Unlock()
+	if lw.timer != nil {
+		lw.timer.Stop()
+	}
+	if lw.err != nil {
+		return lw.err
+	}
+	err := lw.flushLocked()
+	if err == nil {
+		lw.err = errLineWriterClosed
+	}
+	return err
+}
+
+// errLineWriterClosed is the error of a Write after Close.
+var errLineWriterClosed = errors.New("smbsweep probe: output closed")

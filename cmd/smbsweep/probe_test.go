@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -147,5 +151,110 @@ func TestSubnetProbesFlag(t *testing.T) {
 				t.Errorf("subnetProbes(%d) = %d, want %d", tt.flag, got, tt.want)
 			}
 		})
+	}
+}
+
+// recorder records each Write to it as one string.
+type recorder struct {
+	mu     sync.Mutex
+	writes []string
+	err    error // returned by every Write when set
+}
+
+func (r *recorder) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.err != nil {
+		return 0, r.err
+	}
+	r.writes = append(r.writes, string(p))
+	return len(p), nil
+}
+
+func (r *recorder) got() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.writes)
+}
+
+func TestLineWriter(t *testing.T) {
+	line := strings.Repeat("x", 999) + "\n" // 1000 bytes
+	many := slices.Repeat([]string{line}, 100)
+	tests := []struct {
+		name        string
+		lines       []string
+		beforeClose []string // what w got before Close (the delay is an hour)
+		afterClose  []string
+	}{
+		{"no lines", nil, nil, nil},
+		{"lines wait for the delay or Close", []string{"a\n", "b\nc\n"}, nil, []string{"a\nb\nc\n"}},
+		{
+			// 65 lines fit in 64 KiB; the 66th writes those out first.
+			"a full buffer is written out in whole lines",
+			many,
+			[]string{strings.Repeat(line, 65)},
+			[]string{strings.Repeat(line, 35)},
+		},
+		{
+			"a line as large as the buffer is written at once",
+			[]string{"a\n", strings.Repeat("y", lineWriterSize-1) + "\n", "b\n"},
+			[]string{"a\n", strings.Repeat("y", lineWriterSize-1) + "\n"},
+			[]string{"b\n"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var rec recorder
+			w := newLineWriter(&rec, time.Hour)
+			for _, l := range tt.lines {
+				if n, err := w.Write([]byte(l)); n != len(l) || err != nil {
+					t.Fatalf("Write(%d bytes) = %d, %v", len(l), n, err)
+				}
+			}
+			if diff := cmp.Diff(tt.beforeClose, rec.got()); diff != "" {
+				t.Errorf("before Close (-want +got):\n%s", diff)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+			if diff := cmp.Diff(append(tt.beforeClose, tt.afterClose...), rec.got()); diff != "" {
+				t.Errorf("after Close (-want +got):\n%s", diff)
+			}
+			if _, err := w.Write([]byte("late\n")); err == nil {
+				t.Error("Write after Close succeeded")
+			}
+		})
+	}
+}
+
+// TestLineWriterDelay checks that buffered lines reach the writer by
+// themselves, without Close or more lines: what an interactive user sees.
+func TestLineWriterDelay(t *testing.T) {
+	var rec recorder
+	w := newLineWriter(&rec, time.Millisecond)
+	defer w.Close()
+	for _, l := range []string{"a\n", "b\n"} {
+		w.Write([]byte(l))
+		for len(rec.got()) == 0 || !strings.HasSuffix(strings.Join(rec.got(), ""), l) {
+			time.Sleep(time.Millisecond) // the test's own timeout ends a hang
+		}
+	}
+	if diff := cmp.Diff("a\nb\n", strings.Join(rec.got(), "")); diff != "" {
+		t.Errorf("output (-want +got):\n%s", diff)
+	}
+}
+
+func TestLineWriterError(t *testing.T) {
+	broken := errors.New("broken pipe")
+	rec := &recorder{err: broken}
+	w := newLineWriter(rec, time.Hour)
+	if _, err := w.Write([]byte("a\n")); err != nil {
+		t.Fatalf("Write: %v (want the error at the flush)", err)
+	}
+	if err := w.Close(); !errors.Is(err, broken) {
+		t.Fatalf("Close = %v, want %v", err, broken)
+	}
+	if _, err := w.Write([]byte("b\n")); !errors.Is(err, broken) {
+		t.Errorf("Write after a failed flush = %v, want %v", err, broken)
 	}
 }
