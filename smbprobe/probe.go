@@ -130,27 +130,64 @@ func (p *Prober) logf(format string, args ...any) {
 // wake-up per reply. Every other probe runs both connections as blocking
 // sessions, B on its own goroutine.
 func (p *Prober) Probe(ctx context.Context, target netip.AddrPort) *Result {
+	pd := p.begin(ctx, target)
+	var err error
+	if pd.onReactor() {
+		err = p.react.probe(ctx, pd.target, pd.deadline, pd.a, pd.b)
+	} else {
+		err = p.probeBlocking(ctx, pd.addr, pd.deadline, pd.netbios, pd.a, pd.b)
+	}
+	return pd.finish(err)
+}
+
+// pending is a Probe under way: its target, deadline and dialogs, and the
+// Result they will fill.
+type pending struct {
+	p        *Prober
+	ctx      context.Context
+	target   netip.AddrPort // unmapped
+	r        *Result
+	deadline time.Time
+	addr     string
+	netbios  bool
+	smb      *SMB
+	a        *smb2Dialog
+	b        *smb1Dialog // nil with SkipSMB1
+}
+
+// begin prepares a probe of target.
+func (p *Prober) begin(ctx context.Context, target netip.AddrPort) *pending {
 	start := time.Now()
 	r := &Result{IP: target.Addr().Unmap(), Port: target.Port(), Timestamp: start.UTC()}
-	deadline := start.Add(p.cfg.HostTimeout)
-	addr := netip.AddrPortFrom(r.IP, r.Port).String()
-	netbios := r.Port == 139
-
-	smb := &SMB{}
-	a := &smb2Dialog{p: p, addr: addr, netbios: netbios, smb: smb, msg: make([]byte, 0, 256)}
-	var b *smb1Dialog
+	pd := &pending{
+		p:        p,
+		ctx:      ctx,
+		target:   netip.AddrPortFrom(r.IP, r.Port),
+		r:        r,
+		deadline: start.Add(p.cfg.HostTimeout),
+		netbios:  r.Port == 139,
+		smb:      &SMB{},
+	}
+	pd.addr = pd.target.String()
+	pd.a = &smb2Dialog{p: p, addr: pd.addr, netbios: pd.netbios, smb: pd.smb, msg: make([]byte, 0, 256)}
 	if !p.cfg.SkipSMB1 {
-		b = &smb1Dialog{out: &SMB1{}, msg: make([]byte, 0, 256)}
+		pd.b = &smb1Dialog{out: &SMB1{}, msg: make([]byte, 0, 256)}
 	}
-	var err error
-	if p.react != nil && !netbios {
-		err = p.react.probe(ctx, netip.AddrPortFrom(r.IP, r.Port), deadline, a, b)
-	} else {
-		err = p.probeBlocking(ctx, addr, deadline, netbios, a, b)
-	}
-	stage := a.stage
-	if b != nil {
-		smb.SMB1 = b.out
+	return pd
+}
+
+// onReactor reports whether both connections run on the Prober's reactor.
+func (pd *pending) onReactor() bool {
+	return pd.p.react != nil && !pd.netbios
+}
+
+// finish fills the Result from the dialogs and err, connection A's error,
+// and runs the guest follow-up if Config.Shares asks for it (blocking).
+func (pd *pending) finish(err error) *Result {
+	p, ctx, r, smb, addr := pd.p, pd.ctx, pd.r, pd.smb, pd.addr
+	stage := pd.a.stage
+	if pd.b != nil {
+		smb.SMB1 = pd.b.out
 	}
 
 	switch {
@@ -169,8 +206,8 @@ func (p *Prober) Probe(ctx context.Context, target netip.AddrPort) *Result {
 		return r // nothing learned
 	}
 	if p.cfg.Shares && ctx.Err() == nil {
-		hctx, cancel := context.WithDeadline(ctx, deadline)
-		smb.Guest = p.guestFollowUp(hctx, addr, r.IP.String(), deadline, netbios, smb)
+		hctx, cancel := context.WithDeadline(ctx, pd.deadline)
+		smb.Guest = p.guestFollowUp(hctx, addr, r.IP.String(), pd.deadline, pd.netbios, smb)
 		cancel()
 	}
 	r.SMB = smb

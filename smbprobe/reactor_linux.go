@@ -125,7 +125,8 @@ type rconn struct {
 	idx      int       // index in reactor.timers, -1 when closed
 }
 
-// rprobe is one Probe call: its dialogs and how many connections are open.
+// rprobe is one probe: its dialogs, how many connections are open, and
+// where its end is signaled (done for Probe, out for Run).
 type rprobe struct {
 	ctx   context.Context
 	a     *smb2Dialog
@@ -134,23 +135,15 @@ type rprobe struct {
 	conns [2]*rconn
 	left  int
 	done  chan struct{}
+	out   chan<- finished
+	pd    *pending // sent on out
 }
 
 // probe runs a (connection A) and, if not nil, b (connection B) on the
 // reactor, both at once, and returns a's error once both are done.
 func (r *reactor) probe(ctx context.Context, target netip.AddrPort, deadline time.Time, a *smb2Dialog, b *smb1Dialog) error {
-	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
-		deadline = dl
-	}
-	pr := &rprobe{ctx: ctx, a: a, b: b, left: 1, done: make(chan struct{}, 1)}
-	if b != nil {
-		pr.left = 2
-	}
-	a.stage = stageConnect
-	r.open(pr, 0, target, deadline, a)
-	if b != nil {
-		r.open(pr, 1, target, deadline, b)
-	}
+	pr := &rprobe{ctx: ctx, a: a, b: b, done: make(chan struct{}, 1)}
+	r.begin(pr, target, deadline)
 	select {
 	case <-pr.done:
 	case <-ctx.Done():
@@ -160,6 +153,46 @@ func (r *reactor) probe(ctx context.Context, target netip.AddrPort, deadline tim
 		<-pr.done
 	}
 	return pr.aErr
+}
+
+// start runs pd's connections on the reactor, as probe does, and returns
+// at once; when both are done the loop sends finished{pd, err: connection
+// A's error} on out. out must have room for every probe started on it and
+// not yet received (the loop sends holding the reactor's lock); Run's
+// done channel has a slot per worker.
+func (r *reactor) start(pd *pending, out chan<- finished) {
+	pr := &rprobe{ctx: pd.ctx, a: pd.a, b: pd.b, out: out, pd: pd}
+	r.begin(pr, pd.target, pd.deadline)
+}
+
+// begin opens pr's connections.
+func (r *reactor) begin(pr *rprobe, target netip.AddrPort, deadline time.Time) {
+	if dl, ok := pr.ctx.Deadline(); ok && dl.Before(deadline) {
+		deadline = dl
+	}
+	pr.left = 1
+	if pr.b != nil {
+		pr.left = 2
+	}
+	pr.a.stage = stageConnect
+	r.open(pr, 0, target, deadline, pr.a)
+	if pr.b != nil {
+		r.open(pr, 1, target, deadline, pr.b)
+	}
+}
+
+// expireAll makes every open connection of the probes started on out
+// time out at once, as probe does for its own when its ctx is done.
+func (r *reactor) expireAll(out chan<- finished) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := time.Now()
+	for _, c := range r.conns {
+		if c.pr.out == out {
+			r.setDeadline(c, now)
+		}
+	}
+	r.wakeBy(now)
 }
 
 // open connects a new socket to target, sends the first request at once
@@ -548,7 +581,12 @@ func (r *reactor) settle(c *rconn, err error) {
 			pr.b.fail(pr.ctx, err, c.state == connecting, false)
 		}
 	}
-	if pr.left--; pr.left == 0 {
+	if pr.left--; pr.left > 0 {
+		return
+	}
+	if pr.out != nil {
+		pr.out <- finished{pd: pr.pd, err: pr.aErr}
+	} else {
 		pr.done <- struct{}{}
 	}
 }

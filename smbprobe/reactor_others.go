@@ -19,6 +19,12 @@ func (*reactor) probe(context.Context, netip.AddrPort, time.Time, *smb2Dialog, *
 	panic("smbprobe: no reactor on this OS")
 }
 
+func (*reactor) start(*pending, chan<- finished) {
+	panic("smbprobe: no reactor on this OS")
+}
+
+func (*reactor) expireAll(chan<- finished) {}
+
 // socketDial is nil off Linux: Config.Socket is unused there.
 func socketDial(func(int) (int, error)) func(context.Context, string, string) (net.Conn, error) {
 	return nil

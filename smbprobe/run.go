@@ -12,8 +12,9 @@ import (
 //	   │
 //	   ▼
 //	dispatcher ──► ready ─► work ─┬─► worker 1 ─┐
-//	(Run's goroutine)             ├─► worker 2 ─┼─► done (buffered, 4×Workers) ─┐
-//	   │   ▲                      └─► worker N ─┘                               │
+//	(Run's goroutine)   │         ├─► worker 2 ─┼─► done (buffered, 4×Workers) ─┐
+//	   │   ▲            │         └─► worker N ─┘   ▲                           │
+//	   │   │            └─► launched on the reactor ┘ (port 445; see below)     │
 //	   │   └── a slot of the host's subnet frees ◄── emit (same goroutine) ◄────┘
 //	   └─► waiting (its subnet has SubnetProbes in flight; at most
 //	       waitingPerWorker×Workers hosts in all)
@@ -34,8 +35,41 @@ import (
 // (in-flight probes end within their deadline, and their results are still
 // emitted; targets not yet handed to a worker are dropped), or with the
 // first error of emit, after which the remaining results are dropped.
+//
+// On the reactor (port 445 without a caller's Config.Dial, on Linux, and
+// without Config.Shares, whose guest follow-up blocks), Run starts each
+// probe itself and the reactor reports its end on the done channel: no
+// worker goroutine, and one goroutine wake-up per host instead of three
+// (worker, then Run). Other targets go to the workers; Config.Workers
+// bounds both together.
 func (p *Prober) Run(ctx context.Context, targets <-chan netip.AddrPort, emit func(*Result) error) error {
-	return run(ctx, p.cfg.Workers, p.cfg.SubnetProbes, p.Probe, targets, emit)
+	var l *launcher
+	if p.react != nil && !p.cfg.Shares {
+		l = &launcher{
+			start: func(ctx context.Context, t netip.AddrPort, done chan<- finished) bool {
+				if t.Port() == 139 {
+					return false // NetBIOS: blocking sessions
+				}
+				p.react.start(p.begin(ctx, t), done)
+				return true
+			},
+			expire: p.react.expireAll,
+		}
+	}
+	return runOn(ctx, p.cfg.Workers, p.cfg.SubnetProbes, p.Probe, l, targets, emit)
+}
+
+// A launcher starts probes that report their end on Run's done channel
+// by themselves, without a worker.
+type launcher struct {
+	// start starts probing t, unless t needs a worker (false). The
+	// probe sends one finished on done, with pd and err (Run finishes
+	// the Result) or with r and subnet, never blocking: done has room
+	// for every probe in flight.
+	start func(ctx context.Context, t netip.AddrPort, done chan<- finished) bool
+	// expire makes every probe started on done end now, as if its
+	// deadline had passed.
+	expire func(done chan<- finished)
 }
 
 // waitingPerWorker bounds the targets Run holds back for busy subnets to
@@ -46,16 +80,25 @@ func (p *Prober) Run(ctx context.Context, targets <-chan netip.AddrPort, emit fu
 // with the defaults; the bound leaves 4× headroom for ragged input.
 const waitingPerWorker = 64
 
-// finished is a worker's report of one probe.
+// finished is the report of one probe: a worker's (r set), or a
+// launched probe's (pd and err set; Run finishes the Result).
 type finished struct {
 	subnet netip.Prefix // Subnet of the target; the zero Prefix when unbounded
 	r      *Result
+	pd     *pending
+	err    error // connection A's error, with pd
 }
 
 // run is Run with its probe function as a parameter (a seam for tests):
 // workers probes at once, at most perSubnet of one subnet (0 means
 // DefaultSubnetProbes; negative means no bound).
 func run(ctx context.Context, workers, perSubnet int, probe func(context.Context, netip.AddrPort) *Result, targets <-chan netip.AddrPort, emit func(*Result) error) error {
+	return runOn(ctx, workers, perSubnet, probe, nil, targets, emit)
+}
+
+// runOn is run with l, if not nil, starting the probes it can take
+// without a worker.
+func runOn(ctx context.Context, workers, perSubnet int, probe func(context.Context, netip.AddrPort) *Result, l *launcher, targets <-chan netip.AddrPort, emit func(*Result) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if perSubnet == 0 {
@@ -85,7 +128,7 @@ func run(ctx context.Context, workers, perSubnet int, probe func(context.Context
 		ctxDone = ctx.Done()
 		s       = newSlots(perSubnet, waitingPerWorker*workers)
 		ready   []netip.AddrPort // holding a slot of their subnet, not yet with a worker
-		running int              // with a worker, result not yet emitted
+		running int              // with a worker or launched, result not yet emitted
 		err     error
 	)
 	// stop drops every target not yet with a worker.
@@ -93,6 +136,9 @@ func run(ctx context.Context, workers, perSubnet int, probe func(context.Context
 		in, ctxDone = nil, nil
 		ready = nil
 		s.reset()
+		if l != nil {
+			l.expire(done)
+		}
 	}
 	for in != nil || len(ready) > 0 || running > 0 {
 		if in != nil && ctx.Err() != nil {
@@ -105,6 +151,14 @@ func run(ctx context.Context, workers, perSubnet int, probe func(context.Context
 		)
 		switch {
 		case len(ready) > 0:
+			if running == workers {
+				break // wait for a result
+			}
+			if l != nil && l.start(ctx, ready[0], done) {
+				ready = ready[1:]
+				running++
+				continue
+			}
 			workC, next = work, ready[0]
 		case !s.full():
 			// Read on only while no target waits for a worker: what a
@@ -125,6 +179,12 @@ func run(ctx context.Context, workers, perSubnet int, probe func(context.Context
 			}
 		case f := <-done:
 			running--
+			if f.pd != nil {
+				f.r = f.pd.finish(f.err)
+				if perSubnet > 0 {
+					f.subnet = Subnet(f.pd.target.Addr())
+				}
+			}
 			ready = s.free(f.subnet, f.r.Status, ready)
 			if err == nil {
 				if err = emit(f.r); err != nil {
