@@ -19,8 +19,8 @@ import (
 //	   └─► waiting (its subnet has SubnetProbes in flight; at most
 //	       waitingPerWorker×Workers hosts in all)
 //
-// Config.Workers goroutines each take a target, Probe it and pass the
-// Result on. At most Config.SubnetProbes targets of one subnet (Subnet: a
+// Up to Config.Workers goroutines, started as needed, each take a target,
+// Probe it and pass the Result on. At most Config.SubnetProbes targets of one subnet (Subnet: a
 // /24, a /64) are in flight at once; further targets of a busy subnet wait
 // in arrival order while those of other subnets go on to idle workers, and
 // Run stops reading targets only when the waiting hosts reach their bound
@@ -87,6 +87,7 @@ type finished struct {
 	r      *Result
 	pd     *pending
 	err    error // connection A's error, with pd
+	worker bool  // from a worker, which is idle again
 }
 
 // run is Run with its probe function as a parameter (a seam for tests):
@@ -107,17 +108,19 @@ func runOn(ctx context.Context, workers, perSubnet int, probe func(context.Conte
 	work := make(chan netip.AddrPort)
 	done := make(chan finished, 4*workers)
 	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for t := range work {
-				f := finished{r: probe(ctx, t)}
-				if perSubnet > 0 {
-					f.subnet = Subnet(t.Addr())
-				}
-				done <- f
+	worker := func() {
+		for t := range work {
+			f := finished{r: probe(ctx, t), worker: true}
+			if perSubnet > 0 {
+				f.subnet = Subnet(t.Addr())
 			}
-		})
+			done <- f
+		}
 	}
+	// Workers start when a target needs one and none is idle, so that
+	// launched probes leave no idle goroutines behind (50,000 of them
+	// held 8 KiB of stack each).
+	started, busy := 0, 0 // workers; those given a target whose result is not in
 	defer func() {
 		close(work)
 		wg.Wait()
@@ -159,6 +162,10 @@ func runOn(ctx context.Context, workers, perSubnet int, probe func(context.Conte
 				running++
 				continue
 			}
+			if busy == started {
+				wg.Go(worker)
+				started++
+			}
 			workC, next = work, ready[0]
 		case !s.full():
 			// Read on only while no target waits for a worker: what a
@@ -169,6 +176,7 @@ func runOn(ctx context.Context, workers, perSubnet int, probe func(context.Conte
 		case workC <- next:
 			ready = ready[1:]
 			running++
+			busy++
 		case t, ok := <-inC:
 			if !ok {
 				in = nil
@@ -179,6 +187,9 @@ func runOn(ctx context.Context, workers, perSubnet int, probe func(context.Conte
 			}
 		case f := <-done:
 			running--
+			if f.worker {
+				busy--
+			}
 			if f.pd != nil {
 				f.r = f.pd.finish(f.err)
 				if perSubnet > 0 {

@@ -128,6 +128,15 @@ func TestRunLaunchedCanceled(t *testing.T) {
 		for _, t := range hosts("198.18.0.0", 10) {
 			targets <- t
 		}
+		for { // all 10 in flight: Run drops targets it has not started
+			f.mu.Lock()
+			n := f.started
+			f.mu.Unlock()
+			if n == 10 {
+				break
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
 		cancel()
 	}()
 	n := 0

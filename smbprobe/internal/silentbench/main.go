@@ -1,9 +1,19 @@
 // Command silentbench measures the prober's memory with N concurrent probes
-// of silent hosts: every host accepts and never answers
-// (smbprobetest.Blackhole, no sockets), so each probe lives until its read
-// timeout. It prints wall time, peak RSS (VmHWM) and the Go heap.
+// of silent hosts: every host accepts and never answers, so each probe
+// lives until its read timeout. It prints wall time, peak RSS (VmHWM) and
+// the Go heap.
+//
+// Two transports: -transport reactor (the default, what 'smbsweep probe'
+// uses on Linux) probes loopback listeners of this process that never
+// accept (each holds 4,096 handshaken connections, net.core.somaxconn's
+// default, so there are 2N/4096+1 of them); the kernel's socket memory is
+// not in the process's RSS. -transport blackhole dials
+// smbprobetest.Blackhole: no sockets, blocking sessions (a goroutine per
+// connection).
 //
 //	go run ./smbprobe/internal/silentbench -n 50000
+//
+// The reactor transport needs 2N+ file descriptors (ulimit -n).
 package main
 
 import (
@@ -11,6 +21,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"runtime"
@@ -21,21 +32,47 @@ import (
 	"github.com/smbsweep/smbsweep/smbprobe/smbprobetest"
 )
 
+// backlog is the accept queue of one loopback listener:
+// net.core.somaxconn's default since Linux 5.4.
+const backlog = 4096
+
 func main() {
 	n := flag.Int("n", 50000, "concurrent probes (= hosts = workers)")
 	read := flag.Duration("read-timeout", 5*time.Second, "per-read timeout")
+	transport := flag.String("transport", "reactor", "reactor (loopback listeners that never answer) or blackhole (in-memory, blocking sessions)")
 	flag.Parse()
-	p := smbprobe.New(&smbprobe.Config{
-		Dial:         smbprobetest.Blackhole,
+	cfg := &smbprobe.Config{
 		Workers:      *n,
 		SubnetProbes: -1, // every host at once, however many share a /24
 		ReadTimeout:  *read,
 		HostTimeout:  2 * *read,
-	})
+	}
+	var silent []netip.AddrPort // loopback listeners; none: blackhole
+	switch *transport {
+	case "reactor":
+		for range 2**n/backlog + 1 {
+			ln, err := net.Listen("tcp4", "127.0.0.1:0")
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "silentbench:", err)
+				os.Exit(1)
+			}
+			defer ln.Close()
+			silent = append(silent, ln.Addr().(*net.TCPAddr).AddrPort())
+		}
+	case "blackhole":
+		cfg.Dial = smbprobetest.Blackhole
+	default:
+		fmt.Fprintf(os.Stderr, "silentbench: unknown -transport %q\n", *transport)
+		os.Exit(2)
+	}
+	p := smbprobe.New(cfg)
 	targets := make(chan netip.AddrPort, *n)
-	base := netip.MustParseAddr("198.18.0.0")
-	a := base
+	a := netip.MustParseAddr("198.18.0.0")
 	for i := 0; i < *n; i++ {
+		if silent != nil {
+			targets <- silent[i%len(silent)]
+			continue
+		}
 		a = a.Next()
 		targets <- netip.AddrPortFrom(a, 445)
 	}
@@ -67,8 +104,8 @@ func main() {
 	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	fmt.Printf("hosts=%d wall=%v statuses=%v peak_goroutines=%d VmHWM=%s go_sys=%.1fMiB total_alloc_per_probe=%dB\n",
-		*n, time.Since(start).Round(time.Millisecond), statuses, peakGoroutines, status("VmHWM"),
+	fmt.Printf("transport=%s hosts=%d wall=%v statuses=%v peak_goroutines=%d VmHWM=%s go_sys=%.1fMiB total_alloc_per_probe=%dB\n",
+		*transport, *n, time.Since(start).Round(time.Millisecond), statuses, peakGoroutines, status("VmHWM"),
 		float64(ms.Sys)/(1<<20), ms.TotalAlloc/uint64(*n))
 }
 
