@@ -119,9 +119,10 @@ func BenchmarkRunReplayTCP(b *testing.B) {
 
 // BenchmarkLabAnyIP probes the lab's 256 AnyIP hosts (one smbd answering a
 // whole /24, issue #3) through kernel TCP from the scanner namespace, one
-// pass of all 256 per op, with and without connection B (SMB1). smbd runs
-// in its own processes, so cpu-µs/host is the prober's alone. Needs root;
-// labtest skips otherwise.
+// pass of all 256 per op, over both transports (blocking sessions over the
+// lab's dialer, and the reactor, which 'smbsweep probe' uses), with and
+// without connection B (SMB1). smbd runs in its own processes, so
+// cpu-µs/host is the prober's alone. Needs root; labtest skips otherwise.
 func BenchmarkLabAnyIP(b *testing.B) {
 	l := labtest.New(b, &lab.Config{Range: netip.MustParsePrefix("198.18.0.0/22"), Open: -1, Closed: -1, Samba: true})
 	var hosts []netip.AddrPort
@@ -135,39 +136,48 @@ func BenchmarkLabAnyIP(b *testing.B) {
 	if len(hosts) == 0 {
 		b.Fatal("lab has no anyip server")
 	}
-	for _, skip := range []bool{false, true} {
-		name := "smb1"
-		if skip {
-			name = "no-smb1"
-		}
-		b.Run(name, func(b *testing.B) {
-			p := smbprobe.New(&smbprobe.Config{Dial: l.DialContext, Workers: 256, SkipSMB1: skip})
-			b.ReportAllocs()
-			var n, fails int
-			cpu0, t0 := cpuTime(b), time.Now()
-			for b.Loop() {
-				targets := make(chan netip.AddrPort, len(hosts))
-				for _, h := range hosts {
-					targets <- h
-				}
-				close(targets)
-				err := p.Run(context.Background(), targets, func(r *smbprobe.Result) error {
-					n++
-					if r.Status != smbprobe.StatusSuccess || r.SMB.Dialect != "3.1.1" {
-						fails++
-					}
-					return nil
-				})
-				if err != nil {
-					b.Fatal(err)
-				}
-				time.Sleep(time.Second) // let smbd reap its children between passes
+	for _, tr := range labTransports(l) {
+		for _, skip := range []bool{false, true} {
+			name := tr.name + "/smb1"
+			if skip {
+				name = tr.name + "/no-smb1"
 			}
-			cpu, wall := cpuTime(b)-cpu0, time.Since(t0)-time.Duration(b.N)*time.Second
-			b.ReportMetric(float64(n)/wall.Seconds(), "hosts/s")
-			b.ReportMetric(float64(cpu.Microseconds())/float64(n), "cpu-µs/host")
-			b.ReportMetric(wall.Seconds()/float64(b.N), "s/256hosts")
-			b.ReportMetric(float64(fails)/float64(n), "fail-ratio")
-		})
+			cfg := tr.cfg
+			cfg.Workers, cfg.SkipSMB1 = 256, skip
+			benchLabAnyIP(b, name, &cfg, hosts)
+		}
 	}
+}
+
+// benchLabAnyIP probes hosts with cfg, all at once, once per op.
+func benchLabAnyIP(b *testing.B, name string, cfg *smbprobe.Config, hosts []netip.AddrPort) {
+	b.Run(name, func(b *testing.B) {
+		p := smbprobe.New(cfg)
+		b.ReportAllocs()
+		var n, fails int
+		cpu0, t0 := cpuTime(b), time.Now()
+		for b.Loop() {
+			targets := make(chan netip.AddrPort, len(hosts))
+			for _, h := range hosts {
+				targets <- h
+			}
+			close(targets)
+			err := p.Run(context.Background(), targets, func(r *smbprobe.Result) error {
+				n++
+				if r.Status != smbprobe.StatusSuccess || r.SMB.Dialect != "3.1.1" {
+					fails++
+				}
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			time.Sleep(time.Second) // let smbd reap its children between passes
+		}
+		cpu, wall := cpuTime(b)-cpu0, time.Since(t0)-time.Duration(b.N)*time.Second
+		b.ReportMetric(float64(n)/wall.Seconds(), "hosts/s")
+		b.ReportMetric(float64(cpu.Microseconds())/float64(n), "cpu-µs/host")
+		b.ReportMetric(wall.Seconds()/float64(b.N), "s/256hosts")
+		b.ReportMetric(float64(fails)/float64(n), "fail-ratio")
+	})
 }
