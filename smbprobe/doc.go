@@ -15,8 +15,9 @@
 //     and PrimaryDomain.
 //
 // On port 139 both start with a NetBIOS session request to "*SMBSERVER",
-// and 3.1.1 is not offered. Run is the bounded worker pool around Probe,
-// with a single result writer. Config.Shares adds an opt-in guest logon and
+// and 3.1.1 is not offered. Run is the bounded probing stage around Probe,
+// with a single result writer: it launches reactor probes itself (below)
+// and hands the others to workers. Config.Shares adds an opt-in guest logon and
 // share listing (github.com/hirochachacha/go-smb2); it is off by default
 // because it logs on to someone else's system.
 //
