@@ -201,6 +201,7 @@ type replayResult struct {
 // silentResult is silentbench's peak RSS.
 type silentResult struct {
 	cmd     string
+	n       int // concurrent probes
 	line    string
 	peakKiB float64
 	err     string

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"golang.org/x/sys/unix"
 	"math"
 	"net/netip"
 	"os"
@@ -52,7 +53,8 @@ func run(ctx context.Context, env *benchkit.Env, prefix string) (*benchkit.Secti
 	}
 	m.replay = runReplay(ctx, env, p)
 	if p.silent {
-		m.silent = runSilent(ctx, env)
+		m.silent = runSilent(ctx, env, "blackhole", silentProbes)
+		m.silentReactor = runSilent(ctx, env, "reactor", reactorSilentProbes())
 	}
 	m.load1 = proc.LoadAvg()
 	disp := strings.NewReplacer(env.Bin, "smbsweep", env.Zgrab2+" ", "zgrab2 ", empty, "EMPTY")
@@ -208,14 +210,17 @@ func runReplay(ctx context.Context, env *benchkit.Env, p params) replayResult {
 	return r
 }
 
-// runSilent runs silentbench: 50,000 concurrent probes of silent hosts.
-func runSilent(ctx context.Context, env *benchkit.Env) silentResult {
-	args := []string{"run", "./smbprobe/internal/silentbench", "-n", strconv.Itoa(silentProbes)}
-	r := silentResult{cmd: "go " + strings.Join(args, " ")}
+// runSilent runs silentbench: n concurrent probes of silent hosts over
+// transport ("blackhole": blocking sessions on in-memory connections;
+// "reactor": the Linux reactor on loopback sockets, what smbsweep probe
+// uses).
+func runSilent(ctx context.Context, env *benchkit.Env, transport string, n int) silentResult {
+	args := []string{"run", "./smbprobe/internal/silentbench", "-transport", transport, "-n", strconv.Itoa(n)}
+	r := silentResult{cmd: "go " + strings.Join(args, " "), n: n}
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = env.Root
 	out, err := cmd.CombinedOutput()
-	_ = os.WriteFile(filepath.Join(env.Out, "silentbench.txt"), out, 0o644)
+	_ = os.WriteFile(filepath.Join(env.Out, "silentbench-"+transport+".txt"), out, 0o644)
 	if err != nil {
 		r.err = fmt.Sprintf("%v: %s", err, benchlab.LastLine(string(out)))
 		return r
@@ -223,4 +228,16 @@ func runSilent(ctx context.Context, env *benchkit.Env) silentResult {
 	r.line = strings.TrimSpace(benchlab.LastLine(string(out)))
 	r.peakKiB, r.err = parseSilent(out)
 	return r
+}
+
+// reactorSilentProbes is how many silent probes the reactor transport can
+// hold here: two sockets each, within the hard open-file limit (Go raises
+// the soft limit to it), less some for everything else; at most
+// silentProbes.
+func reactorSilentProbes() int {
+	var l unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &l); err != nil {
+		return 1000
+	}
+	return int(min(uint64(silentProbes), (l.Max-512)/2))
 }
