@@ -124,40 +124,57 @@ func TestProbeImpacket(t *testing.T) {
 	}
 }
 
-// TestProbeHostile runs the hostile hosts over the in-memory replayer: each
-// probe must end by its deadline with the right status.
-func TestProbeHostile(t *testing.T) {
-	cfg := smbprobe.Config{ReadTimeout: 150 * time.Millisecond, HostTimeout: 400 * time.Millisecond}
-	tests := []struct {
-		name     string
-		behavior smbprobetest.Behavior
-		status   smbprobe.Status
-		smb1     string
-		limit    time.Duration
-	}{
+// hostileCase is a hostile host and how a probe of it must end.
+type hostileCase struct {
+	name     string
+	behavior smbprobetest.Behavior
+	status   smbprobe.Status
+	smb1     string
+	limit    time.Duration
+}
+
+// hostileCases are the hostile hosts for a Prober configured with cfg;
+// TestProbeHostile and TestReactorHostile run them over both transports.
+func hostileCases(cfg smbprobe.Config) []hostileCase {
+	return []hostileCase{
 		{"silent", smbprobetest.Silent, "io-timeout", "io-timeout", cfg.ReadTimeout + 150*time.Millisecond},
 		{"trickle", smbprobetest.Trickle, "io-timeout", "io-timeout", cfg.HostTimeout + 150*time.Millisecond},
 		{"oversize", smbprobetest.Oversize, "protocol-error", "protocol-error", 100 * time.Millisecond},
 		{"not smb", smbprobetest.NotSMB, "not-smb", "not-smb", 100 * time.Millisecond},
 		{"reset", smbprobetest.Reset, "connection-closed", "connection-closed", 100 * time.Millisecond},
 	}
-	for _, tt := range tests {
+}
+
+// checkHostile runs probe and checks that it ended by tt's limit with tt's
+// status, an error, and tt's SMB1 outcome.
+func checkHostile(t *testing.T, tt hostileCase, probe func() *smbprobe.Result) {
+	t.Helper()
+	start := time.Now()
+	got := probe()
+	if d := time.Since(start); d > tt.limit {
+		t.Errorf("probe took %v, limit %v", d, tt.limit)
+	}
+	if got.Status != tt.status || got.Error == "" {
+		t.Errorf("status %q error %q, want %q", got.Status, got.Error, tt.status)
+	}
+	if got.SMB == nil || got.SMB.SMB1 == nil || got.SMB.SMB1.Outcome != tt.smb1 || got.SMB.SMB1.Enabled {
+		t.Errorf("smb1 %+v, want outcome %q", got.SMB, tt.smb1)
+	}
+}
+
+// TestProbeHostile runs the hostile hosts over the in-memory replayer: each
+// probe must end by its deadline with the right status.
+func TestProbeHostile(t *testing.T) {
+	cfg := smbprobe.Config{ReadTimeout: 150 * time.Millisecond, HostTimeout: 400 * time.Millisecond}
+	for _, tt := range hostileCases(cfg) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			srv := replay(t, "nt1", tt.behavior)
 			c := cfg
 			c.Dial = srv.Dial
-			start := time.Now()
-			got := smbprobe.New(&c).Probe(context.Background(), netip.MustParseAddrPort("198.18.0.3:445"))
-			if d := time.Since(start); d > tt.limit {
-				t.Errorf("probe took %v, limit %v", d, tt.limit)
-			}
-			if got.Status != tt.status || got.Error == "" {
-				t.Errorf("status %q error %q, want %q", got.Status, got.Error, tt.status)
-			}
-			if got.SMB == nil || got.SMB.SMB1 == nil || got.SMB.SMB1.Outcome != tt.smb1 || got.SMB.SMB1.Enabled {
-				t.Errorf("smb1 %+v, want outcome %q", got.SMB.SMB1, tt.smb1)
-			}
+			checkHostile(t, tt, func() *smbprobe.Result {
+				return smbprobe.New(&c).Probe(context.Background(), netip.MustParseAddrPort("198.18.0.3:445"))
+			})
 		})
 	}
 }

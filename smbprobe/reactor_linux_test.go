@@ -63,37 +63,16 @@ func TestReactorReplay(t *testing.T) {
 // deadline with the status the blocking sessions give (TestProbeHostile).
 func TestReactorHostile(t *testing.T) {
 	cfg := smbprobe.Config{ReadTimeout: 150 * time.Millisecond, HostTimeout: 400 * time.Millisecond}
-	tests := []struct {
-		name     string
-		behavior smbprobetest.Behavior
-		status   smbprobe.Status
-		smb1     string
-		limit    time.Duration
-	}{
-		{"silent", smbprobetest.Silent, "io-timeout", "io-timeout", cfg.ReadTimeout + 150*time.Millisecond},
-		{"trickle", smbprobetest.Trickle, "io-timeout", "io-timeout", cfg.HostTimeout + 150*time.Millisecond},
-		{"oversize", smbprobetest.Oversize, "protocol-error", "protocol-error", 100 * time.Millisecond},
-		{"not smb", smbprobetest.NotSMB, "not-smb", "not-smb", 100 * time.Millisecond},
-		{"reset", smbprobetest.Reset, "connection-closed", "connection-closed", 100 * time.Millisecond},
-	}
-	for _, tt := range tests {
+	for _, tt := range hostileCases(cfg) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			target := loopbackServer(t, replay(t, "nt1", tt.behavior))
 			var sockets int
 			c := cfg
 			c.Socket = loopbackSocket(&sockets)
-			start := time.Now()
-			got := smbprobe.New(&c).Probe(context.Background(), target)
-			if d := time.Since(start); d > tt.limit {
-				t.Errorf("probe took %v, limit %v", d, tt.limit)
-			}
-			if got.Status != tt.status || got.Error == "" {
-				t.Errorf("status %q error %q, want %q", got.Status, got.Error, tt.status)
-			}
-			if got.SMB == nil || got.SMB.SMB1 == nil || got.SMB.SMB1.Outcome != tt.smb1 || got.SMB.SMB1.Enabled {
-				t.Errorf("smb1 %+v, want outcome %q", got.SMB.SMB1, tt.smb1)
-			}
+			checkHostile(t, tt, func() *smbprobe.Result {
+				return smbprobe.New(&c).Probe(context.Background(), target)
+			})
 		})
 	}
 }
