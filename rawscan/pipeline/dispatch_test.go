@@ -120,18 +120,9 @@ func TestDispatchHoldsDenseSubnets(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d := &dialLog{each: make(chan netip.Addr, 64)}
 			p := dispatchPipeline(d, 64, tt.holdDense, tt.holdMax)
-			in := make(chan Hit, 64)
-			out := make(chan *Record, 64)
 			// 10 hits of a dense /24, 2 of a sparse one.
 			hits := append(hitsIn("198.18.1.0/24", 10), hitsIn("198.18.2.0/24", 2)...)
-			for _, h := range hits {
-				in <- h
-			}
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				p.dispatch(context.Background(), in, out)
-			}()
+			in, out, done := startDispatch(context.Background(), p, hits, 64, false)
 			recv(t, d.each, tt.wantFirst)
 			if tt.wantFirst < len(hits) && tt.holdMax == time.Hour {
 				// Nothing more while the scan sends.
@@ -174,17 +165,7 @@ func TestDispatchGrowsUpToWorkers(t *testing.T) {
 	const workers, n = 5, 40
 	d := &dialLog{each: make(chan netip.Addr, n), gate: make(chan struct{})}
 	p := dispatchPipeline(d, workers, -1, time.Hour)
-	in := make(chan Hit, n)
-	out := make(chan *Record, n)
-	for _, h := range hitsIn("198.18.0.0/16", n) {
-		in <- h
-	}
-	close(in)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		p.dispatch(context.Background(), in, out)
-	}()
+	_, out, done := startDispatch(context.Background(), p, hitsIn("198.18.0.0/16", n), n, true)
 	recv(t, d.each, workers)
 	select {
 	case a := <-d.each:
@@ -205,18 +186,8 @@ func TestDispatchGrowsUpToWorkers(t *testing.T) {
 func TestDispatchAbandonsOnCancel(t *testing.T) {
 	d := &dialLog{each: make(chan netip.Addr, 64), gate: make(chan struct{})}
 	p := dispatchPipeline(d, 2, 1, time.Hour)
-	in := make(chan Hit, 64)
-	out := make(chan *Record, 64)
-	for _, h := range hitsIn("198.18.1.0/24", 10) {
-		in <- h
-	}
-	close(in)
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		p.dispatch(ctx, in, out)
-	}()
+	_, out, done := startDispatch(ctx, p, hitsIn("198.18.1.0/24", 10), 64, true)
 	recv(t, d.each, 1) // one probed, nine held
 	cancel()
 	<-done
@@ -237,17 +208,11 @@ func TestDispatchPacesAnsweringSubnets(t *testing.T) {
 	}
 	p := dispatchPipeline(d, 64, 2, time.Hour)
 	p.cfg.DenseProbes = denseProbes
-	in := make(chan Hit, 64)
-	out := make(chan *Record, 64)
+	var hits []Hit
 	for i := range answering {
-		in <- answering[i]
-		in <- silent[i]
+		hits = append(hits, answering[i], silent[i])
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		p.dispatch(context.Background(), in, out)
-	}()
+	in, out, done := startDispatch(context.Background(), p, hits, 64, false)
 	recv(t, d.each, 4) // two of each while sending
 	recv(t, out, 2)    // the answering /24's answers
 	// The workers report to the dispatcher after writing the record;
@@ -292,16 +257,7 @@ func TestDispatchUnpacesOnTimeout(t *testing.T) {
 	}
 	p := dispatchPipeline(d, 64, 2, time.Hour)
 	p.cfg.DenseProbes = denseProbes
-	in := make(chan Hit, 64)
-	out := make(chan *Record, 64)
-	for _, h := range hits {
-		in <- h
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		p.dispatch(context.Background(), in, out)
-	}()
+	in, out, done := startDispatch(context.Background(), p, hits, 64, false)
 	recv(t, d.each, 2)
 	recv(t, out, 2)
 	time.Sleep(300 * time.Millisecond) // the dispatcher takes the reports
@@ -332,16 +288,7 @@ func TestDispatchPaceDoublesWhenSlow(t *testing.T) {
 	d := &dialLog{each: make(chan netip.Addr, 64), delay: 100 * time.Millisecond}
 	p := dispatchPipeline(d, 64, 1, time.Hour)
 	p.cfg.DenseProbes = 1
-	in := make(chan Hit, 64)
-	out := make(chan *Record, 64)
-	for _, h := range hits {
-		in <- h
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		p.dispatch(context.Background(), in, out)
-	}()
+	in, out, done := startDispatch(context.Background(), p, hits, 64, false)
 	recv(t, out, 1) // the subnet answered
 	time.Sleep(100 * time.Millisecond)
 	p.cursors[0].exhausted.Store(true)
@@ -354,4 +301,24 @@ func TestDispatchPaceDoublesWhenSlow(t *testing.T) {
 	if d.peak < 2 {
 		t.Errorf("peak %d probes in flight: the pace never doubled", d.peak)
 	}
+}
+
+// startDispatch runs p.dispatch in a goroutine on hits, queued in a
+// channel of room (closed first if closeIn), and returns that channel, the
+// records' channel (also of room) and one closed when dispatch returns.
+func startDispatch(ctx context.Context, p *Pipeline, hits []Hit, room int, closeIn bool) (chan Hit, chan *Record, chan struct{}) {
+	in := make(chan Hit, room)
+	out := make(chan *Record, room)
+	for _, h := range hits {
+		in <- h
+	}
+	if closeIn {
+		close(in)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.dispatch(ctx, in, out)
+	}()
+	return in, out, done
 }
