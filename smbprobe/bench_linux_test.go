@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smbsweep/smbsweep/lab"
-	"github.com/smbsweep/smbsweep/lab/labtest"
 	"github.com/smbsweep/smbsweep/smbprobe"
 	"github.com/smbsweep/smbsweep/smbprobe/smbprobetest"
 )
@@ -124,18 +122,7 @@ func BenchmarkRunReplayTCP(b *testing.B) {
 // without connection B (SMB1). smbd runs in its own processes, so
 // cpu-µs/host is the prober's alone. Needs root; labtest skips otherwise.
 func BenchmarkLabAnyIP(b *testing.B) {
-	l := labtest.New(b, &lab.Config{Range: netip.MustParsePrefix("198.18.0.0/22"), Open: -1, Closed: -1, Samba: true})
-	var hosts []netip.AddrPort
-	for _, s := range l.Status().Servers {
-		if s.Name == "anyip" {
-			for a := s.Prefix.Masked().Addr(); s.Prefix.Contains(a) && len(hosts) < 256; a = a.Next() {
-				hosts = append(hosts, netip.AddrPortFrom(a, s.Port))
-			}
-		}
-	}
-	if len(hosts) == 0 {
-		b.Fatal("lab has no anyip server")
-	}
+	l, hosts := anyIPLab(b)
 	for _, tr := range labTransports(l) {
 		for _, skip := range []bool{false, true} {
 			name := tr.name + "/smb1"

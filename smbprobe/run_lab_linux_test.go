@@ -19,18 +19,7 @@ import (
 // (bench/results/probe-politeness.md). It needs root; labtest skips it
 // otherwise.
 func TestIntegrationRunAnyIP(t *testing.T) {
-	l := labtest.New(t, &lab.Config{Range: netip.MustParsePrefix("198.18.0.0/22"), Open: -1, Closed: -1, Samba: true})
-	var hosts []netip.AddrPort
-	for _, s := range l.Status().Servers {
-		if s.Name == "anyip" {
-			for a := s.Prefix.Masked().Addr(); s.Prefix.Contains(a) && len(hosts) < 256; a = a.Next() {
-				hosts = append(hosts, netip.AddrPortFrom(a, s.Port))
-			}
-		}
-	}
-	if len(hosts) != 256 {
-		t.Fatalf("lab has %d AnyIP hosts, want 256", len(hosts))
-	}
+	l, hosts := anyIPLab(t)
 	p := smbprobe.New(&smbprobe.Config{Dial: l.DialContext})
 	for pass := range 3 {
 		if pass > 0 {
@@ -61,4 +50,24 @@ func TestIntegrationRunAnyIP(t *testing.T) {
 		}
 		t.Logf("pass %d: %d of %d answered in %v", pass, answered, len(hosts), time.Since(t0).Round(time.Millisecond))
 	}
+}
+
+// anyIPLab brings up a /22 lab with the Samba servers and no other hosts,
+// and returns it with the first 256 addresses of its AnyIP server (one
+// smbd answering a whole /24). It fails tb if there are not 256.
+func anyIPLab(tb testing.TB) (*lab.Lab, []netip.AddrPort) {
+	tb.Helper()
+	l := labtest.New(tb, &lab.Config{Range: netip.MustParsePrefix("198.18.0.0/22"), Open: -1, Closed: -1, Samba: true})
+	var hosts []netip.AddrPort
+	for _, s := range l.Status().Servers {
+		if s.Name == "anyip" {
+			for a := s.Prefix.Masked().Addr(); s.Prefix.Contains(a) && len(hosts) < 256; a = a.Next() {
+				hosts = append(hosts, netip.AddrPortFrom(a, s.Port))
+			}
+		}
+	}
+	if len(hosts) != 256 {
+		tb.Fatalf("lab has %d AnyIP hosts, want 256", len(hosts))
+	}
+	return l, hosts
 }
