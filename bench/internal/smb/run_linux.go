@@ -236,7 +236,7 @@ func runSilent(ctx context.Context, env *benchkit.Env, transport string, n int) 
 // silentProbes.
 func reactorSilentProbes() int {
 	var l unix.Rlimit
-	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &l); err != nil {
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &l); err != nil || l.Max < 2*1000+512 {
 		return 1000
 	}
 	return int(min(uint64(silentProbes), (l.Max-512)/2))
