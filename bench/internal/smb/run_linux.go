@@ -236,8 +236,9 @@ func runSilent(ctx context.Context, env *benchkit.Env, transport string, n int) 
 // silentProbes.
 func reactorSilentProbes() int {
 	var l unix.Rlimit
-	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &l); err != nil || l.Max < 2*1000+512 {
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &l); err != nil {
 		return 1000
 	}
-	return int(min(uint64(silentProbes), (l.Max-512)/2))
+	spare := min(l.Max/2, 512) // never more than half: no wrap-around
+	return int(min(uint64(silentProbes), (l.Max-spare)/2))
 }
