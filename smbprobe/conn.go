@@ -4,19 +4,32 @@ import (
 	"context"
 	"io"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 )
 
 // session is one TCP connection of a probe: deadlines, framing and a
-// lazily taken receive buffer. It is used by a single goroutine.
+// lazily taken receive buffer. It is used by a single goroutine, but for
+// cutShort.
 type session struct {
 	conn     net.Conn
+	p        *Prober
+	subnet   netip.Prefix
 	deadline time.Time     // the host's hard deadline
 	read     time.Duration // per-read timeout
 	fr       frameReader
 	wbuf     []byte
 	stop     func() bool // unregisters the context watcher
+	asked    bool        // the first request was written
+	heard    bool        // a byte arrived
+
+	// Guarded by mu: the first reply's wait, which a silent subnet's
+	// judgement (silence.go) may cut short from another goroutine.
+	mu       sync.Mutex
+	waiting  bool // registered with the Prober's silence tracker
+	waitFrom time.Time
+	cut      bool // the first reply was given SilentTimeout
 }
 
 // frameReader reads NBSS frames (see readFrame) into a buffer taken from
@@ -64,24 +77,95 @@ func (p *Prober) dial(ctx context.Context, address string, deadline time.Time) (
 	tuneConn(c, p.ownDial)
 	s := &session{
 		conn:     c,
+		p:        p,
 		deadline: deadline,
 		read:     p.cfg.ReadTimeout,
-		fr:       frameReader{r: c, max: p.cfg.MaxMessageSize, pool: &p.bufs},
 	}
+	if ap, err := netip.ParseAddrPort(address); err == nil {
+		s.subnet = Subnet(ap.Addr())
+	}
+	s.fr = frameReader{r: s, max: p.cfg.MaxMessageSize, pool: &p.bufs}
 	s.stop = context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
 	return s, nil
 }
 
 // close releases the connection and the receive buffer.
 func (s *session) close() {
+	s.stopWaiting()
 	s.stop()
 	s.conn.Close()
 	s.fr.release()
 }
 
+// Read reads from the connection, noting whether anything ever arrived.
+func (s *session) Read(b []byte) (int, error) {
+	n, err := s.conn.Read(b)
+	if n > 0 && !s.heard {
+		s.heard = true
+		s.stopWaiting()
+	}
+	return n, err
+}
+
 // setDeadline arms the per-read timeout, never beyond the host deadline.
+// The first request's reply gets SilentTimeout instead in a subnet judged
+// silent, and the session waits for it registered with the Prober's
+// silence tracker, which may cut the wait short (cutShort).
 func (s *session) setDeadline() {
-	s.conn.SetDeadline(minTime(s.deadline, time.Now().Add(s.read)))
+	now := time.Now()
+	if s.asked || !s.subnet.IsValid() || s.p.silence == nil {
+		s.conn.SetDeadline(minTime(s.deadline, now.Add(s.read)))
+		return
+	}
+	s.asked = true
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.waitFrom, s.waiting = now, true
+	read := s.read
+	if s.p.silence.wait(s.subnet, s) {
+		read, s.cut = s.p.cfg.SilentTimeout, true
+	}
+	s.conn.SetDeadline(minTime(s.deadline, now.Add(read)))
+}
+
+// stopWaiting unregisters the first reply's wait.
+func (s *session) stopWaiting() {
+	s.mu.Lock()
+	w := s.waiting
+	s.waiting = false
+	s.mu.Unlock()
+	if w {
+		s.p.silence.done(s.subnet, s)
+	}
+}
+
+// cutShort gives a first reply still awaited SilentTimeout since its
+// request, or until now if that has passed.
+func (s *session) cutShort(now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.waiting {
+		return
+	}
+	t := silentSince(s.waitFrom, now, s.p.cfg.SilentTimeout)
+	if t.Before(minTime(s.deadline, s.waitFrom.Add(s.read))) {
+		s.cut = true
+		s.conn.SetReadDeadline(t)
+	}
+}
+
+// wasCut reports whether the first reply's wait was shortened.
+func (s *session) wasCut() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cut
+}
+
+// silentEnd reports, once the connection is done with err, whether it
+// stayed silent: its first request went out and nothing ever came back
+// before a timeout.
+func (s *session) silentEnd(err error) bool {
+	return s.asked && !s.heard && err != nil && isTimeout(err)
 }
 
 // roundTrip frames msg, writes it in one call and reads one reply frame.
@@ -117,7 +201,7 @@ func (s *session) netbiosSession() (NetBIOS, error) {
 	if _, err := s.conn.Write(s.wbuf); err != nil {
 		return NetBIOS{}, err
 	}
-	return readSessionResponse(s.conn)
+	return readSessionResponse(s)
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -30,6 +30,7 @@ type smb2Dialog struct {
 	smb     *SMB
 	stage   string
 	msg     []byte // request buffer, reused for both requests
+	cut     bool   // the first reply was given SilentTimeout (silence.go)
 }
 
 // first returns the NEGOTIATE; the driver sets stage to stageNegotiate

@@ -12,6 +12,10 @@ const (
 	FlagHoneypotSuspect = "honeypot-suspect" // a known static GUID (Responder) or inconsistent tells
 	FlagWindows         = "windows"          // a real Windows NTLM VERSION and no other tell
 	FlagSMB1Only        = "smb1-only"        // SMB1 negotiated, SMB2 refused
+	// FlagSilentSubnet is not a fingerprint: the host never answered, and
+	// its first reply was given Config.SilentTimeout rather than
+	// ReadTimeout because its subnet was judged silent (silence.go).
+	FlagSilentSubnet = "silent-subnet"
 )
 
 // windowsBuilds maps NTLM VERSION (MS-NLMP §2.2.2.10) major.minor.build to

@@ -43,6 +43,16 @@ type Config struct {
 	// connections than its listen backlog holds. 0 means
 	// DefaultSubnetProbes; negative means no bound. Probe ignores it.
 	SubnetProbes int
+	// SilentProbes is how many probes of one subnet (Subnet) must wait the
+	// whole ReadTimeout for their first reply, with no probe of the subnet
+	// answering, before the subnet is judged silent (a SYN proxy, a
+	// tarpit): its other hosts then get SilentTimeout for their first reply,
+	// those already waiting included (silence.go). 0 means
+	// DefaultSilentProbes; negative means never.
+	SilentProbes int
+	// SilentTimeout bounds the first reply of a host in a subnet judged
+	// silent. Default DefaultSilentTimeout, and never more than ReadTimeout.
+	SilentTimeout time.Duration
 	// SkipSMB1 skips connection B, the SMB1-only NEGOTIATE.
 	SkipSMB1 bool
 	// Shares enables the guest follow-up: a logon as user "guest" with an
@@ -62,6 +72,7 @@ type Prober struct {
 	bufs    sync.Pool // *[]byte of cfg.MaxMessageSize+nbssHeaderLen, taken once a reply arrives
 	ownDial bool      // cfg.Dial is ours: its sockets got dialControl's options
 	react   *reactor  // nil: every probe runs as blocking sessions
+	silence *silence  // nil: Config.SilentProbes < 0
 }
 
 // New returns a Prober; cfg nil means defaults.
@@ -85,6 +96,16 @@ func New(cfg *Config) *Prober {
 	}
 	if c.Workers <= 0 {
 		c.Workers = 256
+	}
+	if c.SilentProbes == 0 {
+		c.SilentProbes = DefaultSilentProbes
+	}
+	if c.SilentTimeout <= 0 {
+		c.SilentTimeout = DefaultSilentTimeout
+	}
+	c.SilentTimeout = min(c.SilentTimeout, c.ReadTimeout)
+	if c.SilentProbes > 0 {
+		p.silence = newSilence(c.SilentProbes)
 	}
 	if c.Rand == nil {
 		c.Rand = rand.Reader
@@ -212,6 +233,9 @@ func (pd *pending) finish(err error) *Result {
 	}
 	r.SMB = smb
 	r.Flags = fingerprint(smb)
+	if pd.a.cut {
+		r.Flags = append(r.Flags, FlagSilentSubnet)
+	}
 	return r
 }
 
@@ -259,10 +283,15 @@ func (p *Prober) probeSMB2(ctx context.Context, addr string, deadline time.Time,
 	if err != nil {
 		return err
 	}
-	defer s.close()
+	defer func() {
+		d.cut = s.wasCut()
+		s.close()
+		judgeSilence(p.silence, p.react, s.subnet, s.silentEnd(err) && ctx.Err() != context.Canceled, false)
+	}()
 	if netbios {
 		d.stage = stageNetBIOS
-		nb, err := s.netbiosSession()
+		var nb NetBIOS
+		nb, err = s.netbiosSession()
 		if nb.Response != "" {
 			d.smb.NetBIOS = &nb
 		}
@@ -271,7 +300,8 @@ func (p *Prober) probeSMB2(ctx context.Context, addr string, deadline time.Time,
 		}
 	}
 	d.stage = stageNegotiate
-	return s.converse(d)
+	err = s.converse(d)
+	return err
 }
 
 // probeSMB1 runs connection B (smb1Dialog) as a blocking session.

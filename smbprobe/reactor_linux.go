@@ -40,6 +40,8 @@ import (
 type reactor struct {
 	connectTimeout time.Duration
 	readTimeout    time.Duration
+	silentTimeout  time.Duration
+	silence        *silence // nil: no subnet is ever judged silent
 	max            int
 	socket         func(family int) (int, error)
 	bufs           *sync.Pool // *[]byte of max+nbssHeaderLen
@@ -86,6 +88,8 @@ func newReactor(p *Prober) *reactor {
 	r := &reactor{
 		connectTimeout: c.ConnectTimeout,
 		readTimeout:    c.ReadTimeout,
+		silentTimeout:  c.SilentTimeout,
+		silence:        p.silence,
 		max:            c.MaxMessageSize,
 		socket:         c.Socket,
 		bufs:           &sync.Pool{New: func() any { b := make([]byte, n); return &b }},
@@ -111,6 +115,7 @@ type rconn struct {
 	fd       int
 	gen      uint32
 	raddr    netip.AddrPort
+	subnet   netip.Prefix
 	pr       *rprobe
 	d        dialog
 	state    int
@@ -120,6 +125,8 @@ type rconn struct {
 	buf      *[]byte // receive buffer; buf[:have] is unread data
 	have     int
 	lastFull bool      // the last read filled the space it was given
+	heard    bool      // a byte arrived
+	waitFrom time.Time // when the first request was written, once connected
 	hostDL   time.Time // the host's deadline
 	deadline time.Time // the current step's deadline
 	idx      int       // index in reactor.timers, -1 when closed
@@ -200,7 +207,7 @@ func (r *reactor) expireAll(out chan<- finished) {
 // is processed before connect(2) returns, saving a wake-up), and hands the
 // connection to the loop, which it starts if it is not running.
 func (r *reactor) open(pr *rprobe, i int, target netip.AddrPort, hostDL time.Time, d dialog) {
-	c := &rconn{raddr: target, pr: pr, d: d, hostDL: hostDL, idx: -1}
+	c := &rconn{raddr: target, subnet: Subnet(target.Addr()), pr: pr, d: d, hostDL: hostDL, idx: -1}
 	pr.conns[i] = c
 	msg, err := d.first()
 	if err != nil {
@@ -245,7 +252,7 @@ func (r *reactor) open(pr *rprobe, i int, target netip.AddrPort, hostDL time.Tim
 	if c.state == connecting {
 		c.deadline = minTime(hostDL, now.Add(r.connectTimeout))
 	} else {
-		c.deadline = minTime(hostDL, now.Add(r.readTimeout))
+		c.deadline = r.firstWait(c, now)
 	}
 	heap.Push(&r.timers, c)
 	if !r.running {
@@ -428,7 +435,7 @@ func (r *reactor) handle(c *rconn, ev uint32) {
 		}
 		r.established(c)
 		c.state = sending
-		r.setDeadline(c, minTime(c.hostDL, time.Now().Add(r.readTimeout)))
+		r.setDeadline(c, r.firstWait(c, time.Now()))
 		r.flush(c)
 	case sending:
 		if ev&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) != 0 {
@@ -540,6 +547,7 @@ func (r *reactor) receive(c *rconn) {
 			return
 		}
 		c.have += n
+		c.heard = true
 		c.lastFull = n == len(space)
 		if !c.lastFull && c.have < nbssHeaderLen {
 			return
@@ -558,6 +566,52 @@ func (r *reactor) setDeadline(c *rconn, t time.Time) {
 	heap.Fix(&r.timers, c.idx)
 }
 
+// firstWait starts c's wait for its first reply at now and returns its
+// deadline: ReadTimeout, or SilentTimeout in a subnet judged silent.
+func (r *reactor) firstWait(c *rconn, now time.Time) time.Time {
+	c.waitFrom = now
+	if r.silence != nil && r.silence.judged(c.subnet) {
+		r.markCut(c)
+		return minTime(c.hostDL, now.Add(r.silentTimeout))
+	}
+	return minTime(c.hostDL, now.Add(r.readTimeout))
+}
+
+// markCut notes that c's first reply was given SilentTimeout.
+func (r *reactor) markCut(c *rconn) {
+	if a, ok := c.d.(*smb2Dialog); ok {
+		a.cut = true
+	}
+}
+
+// cutShort gives every connection of subnet n still awaiting its first
+// reply SilentTimeout since its request was written, or until now if that
+// has passed (silence.go). locked: the caller holds r.mu.
+func (r *reactor) cutShort(n netip.Prefix, now time.Time, locked bool) {
+	if !locked {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+	}
+	for _, c := range r.conns {
+		if c.subnet != n || c.state == connecting || c.heard {
+			continue
+		}
+		if t := minTime(c.hostDL, silentSince(c.waitFrom, now, r.silentTimeout)); t.Before(c.deadline) {
+			r.markCut(c)
+			r.setDeadline(c, t)
+			r.wakeBy(t)
+		}
+	}
+}
+
+// judge tells the silence tracker how connection A of a probe ended once
+// connected, and cuts the subnet short when that judges it silent. r.mu
+// is held.
+func (r *reactor) judge(c *rconn, err error) {
+	silent := !c.heard && err != nil && isTimeout(err) && c.pr.ctx.Err() != context.Canceled
+	judgeSilence(r.silence, r, c.subnet, silent, true)
+}
+
 // end closes c (with a RST: SO_LINGER 0) and records err: nil when the
 // dialog is complete, the step's error otherwise.
 func (r *reactor) end(c *rconn, err error) {
@@ -567,6 +621,9 @@ func (r *reactor) end(c *rconn, err error) {
 	if c.buf != nil {
 		r.bufs.Put(c.buf)
 		c.buf = nil
+	}
+	if r.silence != nil && c.state != connecting && c.d == dialog(c.pr.a) {
+		r.judge(c, err)
 	}
 	r.settle(c, err)
 }

@@ -25,6 +25,8 @@ func (*reactor) start(*pending, chan<- finished) {
 
 func (*reactor) expireAll(chan<- finished) {}
 
+func (*reactor) cutShort(netip.Prefix, time.Time, bool) {}
+
 // socketDial is nil off Linux: Config.Socket is unused there.
 func socketDial(func(int) (int, error)) func(context.Context, string, string) (net.Conn, error) {
 	return nil

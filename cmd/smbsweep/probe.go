@@ -48,6 +48,8 @@ Flags:
 		connect     = fs.Duration("connect-timeout", 3*time.Second, "TCP connect timeout")
 		read        = fs.Duration("read-timeout", 5*time.Second, "timeout for each reply")
 		host        = fs.Duration("host-timeout", 10*time.Second, "hard deadline for one host")
+		silent      = fs.Int("silent-probes", smbprobe.DefaultSilentProbes, silentProbesUsage)
+		silentTO    = fs.Duration("silent-timeout", smbprobe.DefaultSilentTimeout, silentTimeoutUsage)
 		maxMsg      = fs.Int("max-message", 64<<10, "largest NBSS message accepted, bytes")
 		noSMB1      = fs.Bool("no-smb1", false, "skip the SMB1 check (the second connection)")
 		shares      = fs.Bool("smb-shares", false, "log on as guest and list share names (off by default: it logs on to someone else's system)")
@@ -71,6 +73,8 @@ Flags:
 		MaxMessageSize: *maxMsg,
 		Workers:        *workers,
 		SubnetProbes:   subnetProbes(*perSubnet),
+		SilentProbes:   silentProbes(*silent),
+		SilentTimeout:  *silentTO,
 		SkipSMB1:       *noSMB1,
 		Shares:         *shares,
 	}
@@ -134,6 +138,21 @@ Flags:
 // the flag's 0 means no bound, as -1 does, where Config's 0 means the
 // default.
 func subnetProbes(flag int) int {
+	if flag <= 0 {
+		return -1
+	}
+	return flag
+}
+
+// Usage of the silent-subnet flags, shared by probe and run.
+const (
+	silentProbesUsage  = "judge a /24 (IPv6: /64) silent, a SYN proxy or tarpit, once this many of its hosts connected and then sent nothing for the whole read timeout while none answered; its other hosts then wait only --silent-timeout for a first reply and are flagged silent-subnet (0 or -1: never)"
+	silentTimeoutUsage = "first-reply timeout of the hosts of a subnet judged silent (--silent-probes)"
+)
+
+// silentProbes maps the -silent-probes flag to smbprobe.Config.SilentProbes,
+// as subnetProbes does.
+func silentProbes(flag int) int {
 	if flag <= 0 {
 		return -1
 	}
