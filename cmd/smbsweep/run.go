@@ -38,6 +38,8 @@ type runFlags struct {
 	holdMax              time.Duration
 	spillDir             string
 	connect, read, host  time.Duration
+	silentProbes         int
+	silentTimeout        time.Duration
 	noSMB1, shares       bool
 	statusFile, metadata string
 	contact              string
@@ -55,7 +57,7 @@ type runFlags struct {
 func (r *runFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&r.scanOnly, "scan-only", false, "write the scan's open hosts without probing SMB")
 	fs.IntVar(&r.workers, "workers", pipeline.DefaultWorkers, "most SMB probes in flight (started as needed; capped by the open-file limit, two sockets each)")
-	fs.IntVar(&r.holdDense, "hold-dense", pipeline.DefaultHoldDense, "probe at most this many hosts of one /24 while still sending; hold the rest until sending ends (-1: never hold)")
+	fs.IntVar(&r.holdDense, "hold-dense", pipeline.DefaultHoldDense, "while still sending, a /24 with more hits than this, at least half of the probes sent to it (one machine answering for the subnet), has its further hits held until sending ends (-1: never hold)")
 	fs.IntVar(&r.denseProbes, "dense-probes", pipeline.DefaultDenseProbes, "after sending, probe the held hosts of a /24 that answered at most this many at a time")
 	fs.DurationVar(&r.holdMax, "hold-max", pipeline.DefaultHoldMax, "longest a held host waits for sending to end")
 	fs.IntVar(&r.queue, "queue", pipeline.DefaultQueueSize, "hits held in memory before spilling to disk")
@@ -63,6 +65,8 @@ func (r *runFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&r.connect, "connect-timeout", 3*time.Second, "SMB probe: TCP connect timeout")
 	fs.DurationVar(&r.read, "read-timeout", 5*time.Second, "SMB probe: timeout for each reply")
 	fs.DurationVar(&r.host, "host-timeout", 10*time.Second, "SMB probe: hard deadline for one host")
+	fs.IntVar(&r.silentProbes, "silent-probes", smbprobe.DefaultSilentProbes, "SMB probe: "+silentProbesUsage)
+	fs.DurationVar(&r.silentTimeout, "silent-timeout", smbprobe.DefaultSilentTimeout, "SMB probe: "+silentTimeoutUsage)
 	fs.BoolVar(&r.noSMB1, "no-smb1", false, "skip the SMB1 check (the second connection)")
 	fs.BoolVar(&r.shares, "smb-shares", false, "log on as guest and list share names (off by default: it logs on to someone else's system)")
 	fs.StringVar(&r.statusFile, "status-file", "", "append the status as a JSON line every second to this file")
@@ -279,6 +283,7 @@ func runPipeline(sf *scanFlags, rf *runFlags, targets []string, fs *flag.FlagSet
 	if !rf.scanOnly {
 		prober = smbprobe.New(&smbprobe.Config{
 			ConnectTimeout: rf.connect, ReadTimeout: rf.read, HostTimeout: rf.host,
+			SilentProbes: silentProbes(rf.silentProbes), SilentTimeout: rf.silentTimeout,
 			SkipSMB1: rf.noSMB1, Shares: rf.shares,
 		})
 	}

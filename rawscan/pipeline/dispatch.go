@@ -82,7 +82,8 @@ func (p *Pipeline) dispatch(ctx context.Context, in <-chan Hit, out chan<- *Reco
 		ready   []job
 		hold    []held
 		counts  = make(map[netip.Prefix]count)
-		since   = time.Now() // counts cover hits since then
+		since   = time.Now()  // counts cover hits since then
+		drawn   = p.emitted() // and the targets drawn since drawn
 		denses  = make(map[netip.Prefix]*dense)
 		// nwaiting is the number of hits in the denses' waiting queues.
 		nwaiting int
@@ -230,13 +231,13 @@ func (p *Pipeline) dispatch(ctx context.Context, in <-chan Hit, out chan<- *Reco
 				// A subnet is dense for the hits of one HoldMax; on a
 				// long scan, this also bounds the map.
 				clear(counts)
-				since = time.Now()
+				since, drawn = time.Now(), p.emitted()
 			}
 			s := subnetOf(h)
 			c := counts[s]
 			c.hits++
 			counts[s] = c
-			if c.hits <= p.cfg.HoldDense {
+			if !p.dense(c.hits, drawn) {
 				ready = append(ready, job{h: h})
 				continue
 			}
@@ -256,6 +257,34 @@ func (p *Pipeline) dispatch(ctx context.Context, in <-chan Hit, out chan<- *Reco
 			// Abandoned at the top of the loop.
 		}
 	}
+}
+
+// dense reports whether a subnet with hits hits since drawn targets had
+// been drawn is dense: it has more than HoldDense hits, and they are at
+// least half of the probes the scan has sent to a whole /24 since then
+// (the permutation spreads every /24's probes over the scan). A subnet in
+// which every address answers is dense after HoldDense+1 hits; a busy but
+// ordinary one (a server farm, an office) never is, and its silent hosts
+// are probed as their SYN-ACKs arrive. Without a permutation (tests), the
+// hit count alone decides.
+func (p *Pipeline) dense(hits int, drawn uint64) bool {
+	if hits <= p.cfg.HoldDense {
+		return false
+	}
+	if p.spread == 0 {
+		return true
+	}
+	sent := float64(p.emitted()-drawn) * p.spread
+	return 2*float64(hits) >= sent
+}
+
+// emitted is the number of targets drawn so far, resumed ones included.
+func (p *Pipeline) emitted() uint64 {
+	var n uint64
+	for _, c := range p.cursors {
+		n += c.emitted.Load()
+	}
+	return n
 }
 
 // subnetOf is the subnet a hit counts in for Config.HoldDense and the

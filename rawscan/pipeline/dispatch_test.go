@@ -322,3 +322,46 @@ func startDispatch(ctx context.Context, p *Pipeline, hits []Hit, room int, close
 	}()
 	return in, out, done
 }
+
+// TestDispatchHoldsByShare checks that a subnet counts as dense only when
+// its hits are at least half of the probes the scan has sent to a /24: one
+// machine answering for the subnet, not a busy but ordinary one.
+func TestDispatchHoldsByShare(t *testing.T) {
+	tests := []struct {
+		name      string
+		drawn     uint64 // targets drawn (of a /16, one port) when the hits arrive
+		wantFirst int    // of 10 hits of one /24, probed while sending
+	}{
+		{name: "every probe answered", drawn: 2048, wantFirst: 4},       // 8 probes sent to the /24
+		{name: "a sixth answered", drawn: 16384, wantFirst: 10},         // 64 probes sent
+		{name: "half answered, at the edge", drawn: 5120, wantFirst: 9}, // 20 probes sent: dense at hit 10
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := &dialLog{each: make(chan netip.Addr, 64)}
+			p := dispatchPipeline(d, 64, 4, time.Hour)
+			p.spread = 256.0 / 65536
+			in, out, done := startDispatch(context.Background(), p, hitsIn("198.18.9.0/24", 1), 64, false)
+			recv(t, d.each, 1) // the dispatcher runs and has read the draw count
+			p.cursors[0].emitted.Store(tt.drawn)
+			hits := hitsIn("198.18.1.0/24", 10)
+			for _, h := range hits {
+				in <- h
+			}
+			recv(t, d.each, tt.wantFirst)
+			select {
+			case a := <-d.each:
+				t.Fatalf("%v probed while sending", a)
+			case <-time.After(200 * time.Millisecond):
+			}
+			p.cursors[0].exhausted.Store(true)
+			recv(t, d.each, len(hits)-tt.wantFirst)
+			close(in)
+			<-done
+			close(out)
+			if got, want := p.heldTotal.Load(), uint64(len(hits)-tt.wantFirst); got != want {
+				t.Errorf("held %d, want %d", got, want)
+			}
+		})
+	}
+}

@@ -46,12 +46,16 @@
 // A dispatcher hands hits to idle workers and starts a new one when none
 // is idle, up to Config.Workers, so hosts that hold a probe for its whole
 // read timeout (tarpits, SYN proxies) do not delay the hosts behind them.
-// While the scan is still sending, a /24 that has already produced
-// Config.HoldDense hits has its further hits held until sending ends (or
+// While the scan is still sending, a /24 that has already produced more
+// than Config.HoldDense hits, at least half of the probes the scan has sent
+// to it so far, has its further hits held until sending ends (or
 // Config.HoldMax): a subnet in which every address answers is often one
 // machine, and probing it while the scan's SYNs still arrive there fills
 // its accept queue, so its kernel drops those SYNs and the scan loses the
-// hosts. Status.Held counts them; a hard stop abandons them. When sending
+// hosts (and each connection to the lab's AnyIP smbd is a fork that
+// competes with the sender for the scan host's CPUs). A busy but ordinary
+// /24, one answer in ten say, is never held: its silent hosts start their
+// read timeout as their SYN-ACKs arrive rather than when sending ends. Status.Held counts them; a hard stop abandons them. When sending
 // ends, a held subnet in which some probe got an answer (a server) has its
 // held hits paced at Config.DenseProbes in flight, so the burst does not
 // overflow that server's accept queue in turn; the pace doubles when the

@@ -19,7 +19,7 @@ import (
 // Defaults of Config fields left zero.
 const (
 	DefaultWorkers        = 4096
-	DefaultHoldDense      = 16
+	DefaultHoldDense      = 4
 	DefaultHoldMax        = 30 * time.Second
 	DefaultDenseProbes    = 16
 	DefaultQueueSize      = 1 << 16
@@ -56,13 +56,16 @@ type Config struct {
 	// nothing; a probe in flight costs about 14 KB.
 	Workers int
 	// HoldDense is how many hits of one /24 (/64 for IPv6) are probed
-	// while the scan is still sending; later hits of that subnet wait
-	// until sending has ended, or HoldMax, whichever comes first. A
-	// whole subnet answering is often one machine (a middlebox, a
-	// tarpit, a load balancer, the lab's AnyIP smbd) whose accept queue
-	// the probes would fill, making it drop the scan's own SYNs to the
-	// rest of the subnet. 0 means DefaultHoldDense; negative means never
-	// hold.
+	// while the scan is still sending before the subnet may count as
+	// dense: once it has more hits than that, and they are at least half
+	// of the probes sent to it, its later hits wait until sending has
+	// ended, or HoldMax, whichever comes first. A whole subnet answering
+	// is often one machine (a middlebox, a tarpit, a load balancer, the
+	// lab's AnyIP smbd) whose accept queue the probes would fill, making
+	// it drop the scan's own SYNs to the rest of the subnet, and whose
+	// forks compete with the sender for the scan host's CPUs. A busy but
+	// ordinary subnet is never held. 0 means DefaultHoldDense; negative
+	// means never hold.
 	HoldDense int
 	// HoldMax bounds how long a held hit waits; 0 means DefaultHoldMax.
 	// A subnet is dense for the hits of one HoldMax.
@@ -121,6 +124,7 @@ type Pipeline struct {
 	q       *queue
 	seen    *Seen
 	total   uint64
+	spread  float64 // probes a whole /24 gets per target drawn (Config.HoldDense); 0: unknown
 
 	start     time.Time
 	phase     atomic.Value // string
@@ -213,6 +217,9 @@ func New(cfg *Config) (*Pipeline, error) {
 		p.cursors = append(p.cursors, cu)
 	}
 	p.total = p.perm.Count() / uint64(max(p.layout().Shards, 1))
+	if n := p.perm.Count(); n > 0 {
+		p.spread = 256 * float64(len(p.perm.Ports())) / float64(n)
+	}
 	if m := p.layout().MaxTargets; m > 0 {
 		p.total = min(p.total, m/uint64(max(p.layout().Shards, 1)))
 	}
