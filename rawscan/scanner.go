@@ -237,7 +237,11 @@ func (s *Scanner) Run(ctx context.Context) error {
 		})
 	}
 	wg.Wait()
-	s.st.sendEnd.Store(time.Now().UnixNano())
+	end := s.st.lastFrame.Load()
+	if end == 0 {
+		end = time.Now().UnixNano()
+	}
+	s.st.sendEnd.Store(end)
 	s.logf("rawscan: sending done, cooling down for %v", max(s.cfg.Cooldown, 0))
 
 	if s.cfg.Cooldown > 0 && sendErr == nil {
@@ -269,6 +273,11 @@ func (s *Scanner) send(ctx context.Context, thread int, quota uint64) (err error
 		return fmt.Errorf("rawscan: opening sender %d: %w", thread, err)
 	}
 	defer func() { err = errors.Join(err, tx.Close()) }()
+	// Sending ends when the last sender has handed its last frame to the
+	// kernel, before it closes its socket: closing an AF_PACKET socket
+	// waits for an RCU grace period (packet_release, synchronize_net),
+	// which on a loaded host takes up to a few hundred milliseconds.
+	defer func() { s.st.endSend(time.Now()) }()
 
 	share := 1 / float64(s.cfg.Senders)
 	p := &pacer{rate: &s.rate, share: share, clk: realClock{}}

@@ -15,6 +15,19 @@ type counters struct {
 	synack, rst, icmp, suspect                  atomic.Uint64
 	drops                                       atomic.Uint64
 	sendStart, sendEnd                          atomic.Int64 // UnixNano, 0 = not yet
+	lastFrame                                   atomic.Int64 // UnixNano: the latest sender's end (endSend)
+}
+
+// endSend records that a sender stopped sending at t; once all have, the
+// latest is the scan's send end.
+func (c *counters) endSend(t time.Time) {
+	n := t.UnixNano()
+	for {
+		old := c.lastFrame.Load()
+		if old >= n || c.lastFrame.CompareAndSwap(old, n) {
+			return
+		}
+	}
 }
 
 // Stats is a snapshot of a scan's counters, for a status line or metrics.
