@@ -82,8 +82,8 @@ func (p *Pipeline) dispatch(ctx context.Context, in <-chan Hit, out chan<- *Reco
 		ready   []job
 		hold    []held
 		counts  = make(map[netip.Prefix]count)
-		since   = time.Now()  // counts cover hits since then
-		drawn   = p.emitted() // and the targets drawn since drawn
+		since   = time.Now() // counts cover hits since then
+		nhits   int          // all hits since then
 		denses  = make(map[netip.Prefix]*dense)
 		// nwaiting is the number of hits in the denses' waiting queues.
 		nwaiting int
@@ -231,13 +231,14 @@ func (p *Pipeline) dispatch(ctx context.Context, in <-chan Hit, out chan<- *Reco
 				// A subnet is dense for the hits of one HoldMax; on a
 				// long scan, this also bounds the map.
 				clear(counts)
-				since, drawn = time.Now(), p.emitted()
+				since, nhits = time.Now(), 0
 			}
 			s := subnetOf(h)
 			c := counts[s]
 			c.hits++
+			nhits++
 			counts[s] = c
-			if !p.dense(c.hits, drawn) {
+			if !p.dense(c.hits, nhits) {
 				ready = append(ready, job{h: h})
 				continue
 			}
@@ -259,33 +260,25 @@ func (p *Pipeline) dispatch(ctx context.Context, in <-chan Hit, out chan<- *Reco
 	}
 }
 
-// dense reports whether a subnet with hits hits since drawn targets had
-// been drawn is dense: it has more than HoldDense hits, and they are at
-// least half of the probes the scan has sent to a whole /24 since then
-// (the permutation spreads every /24's probes over the scan). A subnet in
-// which every address answers is dense after HoldDense+1 hits; a busy but
-// ordinary one (a server farm, an office) never is, and its silent hosts
-// are probed as their SYN-ACKs arrive. Without a permutation (tests), the
-// hit count alone decides.
-func (p *Pipeline) dense(hits int, drawn uint64) bool {
+// dense reports whether a subnet with hits of the scan's nhits hits is
+// dense: it has more than HoldDense, and its share of the hits is at least
+// denseShare times its share of the targets (Pipeline.spread: a whole /24
+// of the permutation). Both counts lag the sender alike, however long the
+// replies take. A subnet in which every address answers is dense after
+// HoldDense+1 hits; a busy but ordinary one (a server farm, an office, the
+// lab's services /24 at 4 times the lab's mean) is not, and its silent
+// hosts are probed as their SYN-ACKs arrive. Without a permutation
+// (tests), the hit count alone decides.
+func (p *Pipeline) dense(hits, nhits int) bool {
 	if hits <= p.cfg.HoldDense {
 		return false
 	}
-	if p.spread == 0 {
-		return true
-	}
-	sent := float64(p.emitted()-drawn) * p.spread
-	return 2*float64(hits) >= sent
+	return p.spread == 0 || float64(hits) >= denseShare*float64(nhits)*p.spread
 }
 
-// emitted is the number of targets drawn so far, resumed ones included.
-func (p *Pipeline) emitted() uint64 {
-	var n uint64
-	for _, c := range p.cursors {
-		n += c.emitted.Load()
-	}
-	return n
-}
+// denseShare is how many times its share of the targets a dense subnet's
+// share of the hits is at least.
+const denseShare = 8
 
 // subnetOf is the subnet a hit counts in for Config.HoldDense and the
 // pacing: the prober's own per-subnet unit (a /24, or a /64 for IPv6; an

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -324,42 +325,42 @@ func startDispatch(ctx context.Context, p *Pipeline, hits []Hit, room int, close
 }
 
 // TestDispatchHoldsByShare checks that a subnet counts as dense only when
-// its hits are at least half of the probes the scan has sent to a /24: one
+// its share of the hits is far above its share of the targets: one
 // machine answering for the subnet, not a busy but ordinary one.
 func TestDispatchHoldsByShare(t *testing.T) {
 	tests := []struct {
-		name      string
-		drawn     uint64 // targets drawn (of a /16, one port) when the hits arrive
-		wantFirst int    // of 10 hits of one /24, probed while sending
+		name       string
+		background int // hits of other /24s first, one each
+		wantFirst  int // of 10 hits of one /24, probed while sending
 	}{
-		{name: "every probe answered", drawn: 2048, wantFirst: 4},       // 8 probes sent to the /24
-		{name: "a sixth answered", drawn: 16384, wantFirst: 10},         // 64 probes sent
-		{name: "half answered, at the edge", drawn: 5120, wantFirst: 9}, // 20 probes sent: dense at hit 10
+		{name: "the only subnet answering", background: 0, wantFirst: 4},
+		{name: "busy among many", background: 400, wantFirst: 10}, // dense from 8 x 410/256 = 12.8 hits
+		{name: "at the edge", background: 200, wantFirst: 6},      // 7 >= 8 x 207/256 = 6.5
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := &dialLog{each: make(chan netip.Addr, 64)}
-			p := dispatchPipeline(d, 64, 4, time.Hour)
-			p.spread = 256.0 / 65536
-			in, out, done := startDispatch(context.Background(), p, hitsIn("198.18.9.0/24", 1), 64, false)
-			recv(t, d.each, 1) // the dispatcher runs and has read the draw count
-			p.cursors[0].emitted.Store(tt.drawn)
-			hits := hitsIn("198.18.1.0/24", 10)
-			for _, h := range hits {
-				in <- h
+			d := &dialLog{each: make(chan netip.Addr, 512)}
+			p := dispatchPipeline(d, 512, 4, time.Hour)
+			p.spread = 256.0 / 65536 // a /16, one port
+			var hits []Hit
+			for i := range tt.background {
+				hits = append(hits, hitsIn(fmt.Sprintf("198.19.%d.0/24", i%256), 1+i/256)[i/256:]...)
 			}
-			recv(t, d.each, tt.wantFirst)
+			dense := hitsIn("198.18.1.0/24", 10)
+			hits = append(hits, dense...)
+			in, out, done := startDispatch(context.Background(), p, hits, len(hits), false)
+			recv(t, d.each, tt.background+tt.wantFirst)
 			select {
 			case a := <-d.each:
 				t.Fatalf("%v probed while sending", a)
 			case <-time.After(200 * time.Millisecond):
 			}
 			p.cursors[0].exhausted.Store(true)
-			recv(t, d.each, len(hits)-tt.wantFirst)
+			recv(t, d.each, len(dense)-tt.wantFirst)
 			close(in)
 			<-done
 			close(out)
-			if got, want := p.heldTotal.Load(), uint64(len(hits)-tt.wantFirst); got != want {
+			if got, want := p.heldTotal.Load(), uint64(len(dense)-tt.wantFirst); got != want {
 				t.Errorf("held %d, want %d", got, want)
 			}
 		})
