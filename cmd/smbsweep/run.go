@@ -57,7 +57,7 @@ type runFlags struct {
 func (r *runFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&r.scanOnly, "scan-only", false, "write the scan's open hosts without probing SMB")
 	fs.IntVar(&r.workers, "workers", pipeline.DefaultWorkers, "most SMB probes in flight (started as needed; capped by the open-file limit, two sockets each)")
-	fs.IntVar(&r.holdDense, "hold-dense", pipeline.DefaultHoldDense, "while still sending, a /24 with more hits than this, at least half of the probes sent to it (one machine answering for the subnet), has its further hits held until sending ends (-1: never hold)")
+	fs.IntVar(&r.holdDense, "hold-dense", pipeline.DefaultHoldDense, "while still sending, a /24 with more hits than this and at least 8 times its share of the scan's hits (one machine answering for the subnet), has its further hits held until sending ends (-1: never hold)")
 	fs.IntVar(&r.denseProbes, "dense-probes", pipeline.DefaultDenseProbes, "after sending, probe the held hosts of a /24 that answered at most this many at a time")
 	fs.DurationVar(&r.holdMax, "hold-max", pipeline.DefaultHoldMax, "longest a held host waits for sending to end")
 	fs.IntVar(&r.queue, "queue", pipeline.DefaultQueueSize, "hits held in memory before spilling to disk")

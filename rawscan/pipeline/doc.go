@@ -47,9 +47,9 @@
 // is idle, up to Config.Workers, so hosts that hold a probe for its whole
 // read timeout (tarpits, SYN proxies) do not delay the hosts behind them.
 // While the scan is still sending, a /24 that has already produced more
-// than Config.HoldDense hits, at least half of the probes the scan has sent
-// to it so far, has its further hits held until sending ends (or
-// Config.HoldMax): a subnet in which every address answers is often one
+// than Config.HoldDense hits, and whose share of the scan's hits is at
+// least 8 times its share of the targets, has its further hits held until
+// sending ends (or Config.HoldMax): a subnet in which every address answers is often one
 // machine, and probing it while the scan's SYNs still arrive there fills
 // its accept queue, so its kernel drops those SYNs and the scan loses the
 // hosts (and each connection to the lab's AnyIP smbd is a fork that

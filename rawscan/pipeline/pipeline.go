@@ -57,9 +57,9 @@ type Config struct {
 	Workers int
 	// HoldDense is how many hits of one /24 (/64 for IPv6) are probed
 	// while the scan is still sending before the subnet may count as
-	// dense: once it has more hits than that, and they are at least half
-	// of the probes sent to it, its later hits wait until sending has
-	// ended, or HoldMax, whichever comes first. A whole subnet answering
+	// dense: once it has more hits than that, and its share of the scan's
+	// hits is at least 8 times its share of the targets, its later hits
+	// wait until sending has ended, or HoldMax, whichever comes first. A whole subnet answering
 	// is often one machine (a middlebox, a tarpit, a load balancer, the
 	// lab's AnyIP smbd) whose accept queue the probes would fill, making
 	// it drop the scan's own SYNs to the rest of the subnet, and whose
