@@ -57,6 +57,7 @@ type record struct {
 	IP     netip.Addr `json:"ip"`
 	Port   uint16     `json:"port"`
 	Status string     `json:"status"`
+	Flags  []string   `json:"flags"`
 	Scan   struct {
 		TTL    uint8     `json:"ttl"`
 		Window uint16    `json:"window"`
@@ -195,7 +196,7 @@ func TestIntegrationRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	args := runArgs("-r", "50000", "--seed", "9", "-o", out, "--metadata", meta, "--status-file", status,
-		"--metrics-addr", "127.0.0.1:0", "--contact", "lab@example.org", gt.Range.String())
+		"--metrics-addr", "127.0.0.1:0", "--contact", "lab@example.org", "--silent-timeout", "500ms", gt.Range.String())
 	cmd := l.Command(ctx, bin, args...)
 	pr, pw := io.Pipe()
 	cmd.Stderr = pw
@@ -294,6 +295,37 @@ func TestIntegrationRun(t *testing.T) {
 			t.Errorf("hostile host %s (%v) reported as a success", h.Name, h.Address)
 		}
 	}
+	// The SYN-proxy /24 is judged silent once 4 of its probes have sat out
+	// the read timeout: its other hosts, most of them held until sending
+	// ended and waiting by then, are cut short and flagged. No other host
+	// is.
+	var proxy netip.Prefix
+	for _, h := range gt.Hostile {
+		if h.Prefix.IsValid() {
+			proxy = h.Prefix
+		}
+	}
+	silent, inProxy := 0, 0
+	for a, r := range got {
+		cut := slices.Contains(r.Flags, "silent-subnet")
+		switch {
+		case !proxy.Contains(a):
+			if cut {
+				t.Errorf("%v, outside the SYN-proxy range %v: flagged silent-subnet", a, proxy)
+			}
+			continue
+		case r.Status != "io-timeout":
+			t.Errorf("SYN-proxy host %v: status %q, want io-timeout", a, r.Status)
+		}
+		inProxy++
+		if cut {
+			silent++
+		}
+	}
+	if size := 1 << (proxy.Addr().BitLen() - proxy.Bits()); !proxy.IsValid() || inProxy != size || silent < size*3/4 {
+		t.Errorf("SYN-proxy range %v: %d hosts found, %d of them flagged silent-subnet; want all %d, and most flagged", proxy, inProxy, silent, size)
+	}
+	t.Logf("SYN-proxy range %v: %d hosts, %d flagged silent-subnet", proxy, inProxy, silent)
 
 	var m pipeline.Metadata
 	b, err := os.ReadFile(meta)
