@@ -23,6 +23,8 @@ type session struct {
 	stop     func() bool // unregisters the context watcher
 	asked    bool        // the first request was written
 	heard    bool        // a byte arrived
+	drip     trickle     // the reply frame being read (trickle.go)
+	readDL   time.Time   // the current read deadline
 
 	// Guarded by mu: the first reply's wait, which a silent subnet's
 	// judgement (silence.go) may cut short from another goroutine.
@@ -97,15 +99,31 @@ func (s *session) close() {
 	s.fr.release()
 }
 
-// Read reads from the connection, noting whether anything ever arrived.
+// Read reads from the connection, noting whether anything ever arrived,
+// and times out at once a reply that trickles too slowly to make its
+// deadline (trickle.go). readFrameFrom reads a frame's header, then its
+// body, each to the byte, so a read never spans two frames.
 func (s *session) Read(b []byte) (int, error) {
 	n, err := s.conn.Read(b)
-	if n > 0 && !s.heard {
+	if n <= 0 {
+		return n, err
+	}
+	if !s.heard {
 		s.heard = true
 		s.stopWaiting()
 	}
+	now := time.Now()
+	if s.drip.read(n, now, s.need, s.readDL) {
+		s.conn.SetReadDeadline(time.Unix(1, 0))
+	} else if s.need(s.drip.got) <= 0 {
+		s.drip.start(0, now) // the frame is complete
+	}
 	return n, err
 }
+
+// need is how many bytes the frame being read lacks, got of them having
+// arrived; its header is read into the frame reader's.
+func (s *session) need(got int) int { return frameNeed(s.fr.hdr[:], got) }
 
 // setDeadline arms the per-read timeout, never beyond the host deadline.
 // The first request's reply gets SilentTimeout instead in a subnet judged
@@ -113,8 +131,11 @@ func (s *session) Read(b []byte) (int, error) {
 // silence tracker, which may cut the wait short (cutShort).
 func (s *session) setDeadline() {
 	now := time.Now()
+	s.drip.start(0, now)
 	if s.asked || !s.subnet.IsValid() || s.p.silence == nil {
-		s.conn.SetDeadline(minTime(s.deadline, now.Add(s.read)))
+		s.asked = true
+		s.readDL = minTime(s.deadline, now.Add(s.read))
+		s.conn.SetDeadline(s.readDL)
 		return
 	}
 	s.asked = true
@@ -125,7 +146,8 @@ func (s *session) setDeadline() {
 	if s.p.silence.wait(s.subnet, s) {
 		read, s.cut = s.p.cfg.SilentTimeout, true
 	}
-	s.conn.SetDeadline(minTime(s.deadline, now.Add(read)))
+	s.readDL = minTime(s.deadline, now.Add(read))
+	s.conn.SetDeadline(s.readDL)
 }
 
 // stopWaiting unregisters the first reply's wait.
@@ -148,8 +170,9 @@ func (s *session) cutShort(now time.Time) {
 		return
 	}
 	t := silentSince(s.waitFrom, now, s.p.cfg.SilentTimeout)
-	if t.Before(minTime(s.deadline, s.waitFrom.Add(s.read))) {
+	if t.Before(s.readDL) {
 		s.cut = true
+		s.readDL = t
 		s.conn.SetReadDeadline(t)
 	}
 }

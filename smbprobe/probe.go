@@ -28,7 +28,9 @@ type Config struct {
 	Socket func(family int) (fd int, err error)
 	// ConnectTimeout bounds each TCP handshake. Default 3 s.
 	ConnectTimeout time.Duration
-	// ReadTimeout bounds each wait for a reply. Default 5 s.
+	// ReadTimeout bounds each wait for a reply. Default 5 s. A reply that
+	// trickles in too slowly to be complete by then ends as soon as that is
+	// certain (trickle.go).
 	ReadTimeout time.Duration
 	// HostTimeout bounds the whole probe of one host, both connections and
 	// the optional guest follow-up included. Default 10 s.

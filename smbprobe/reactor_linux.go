@@ -125,6 +125,7 @@ type rconn struct {
 	buf      *[]byte // receive buffer; buf[:have] is unread data
 	have     int
 	lastFull bool      // the last read filled the space it was given
+	drip     trickle   // the frame at the front of buf (trickle.go)
 	heard    bool      // a byte arrived
 	waitFrom time.Time // when the first request was written, once connected
 	hostDL   time.Time // the host's deadline
@@ -549,17 +550,28 @@ func (r *reactor) receive(c *rconn) {
 		c.have += n
 		c.heard = true
 		c.lastFull = n == len(space)
+		if now := time.Now(); c.drip.read(n, now, c.need, c.deadline) {
+			// A trickle that cannot make the deadline: time it out now.
+			r.setDeadline(c, now)
+			return
+		}
 		if !c.lastFull && c.have < nbssHeaderLen {
 			return
 		}
 	}
 }
 
-// consume drops the first n unread bytes.
+// consume drops the first n unread bytes: a frame, whose successor's
+// arrival starts with what is left.
 func (c *rconn) consume(n int) {
 	copy(*c.buf, (*c.buf)[n:c.have])
 	c.have -= n
+	c.drip.start(c.have, time.Now())
 }
+
+// need is how many bytes the frame at the front of the buffer lacks, got
+// of them being at hand.
+func (c *rconn) need(got int) int { return frameNeed((*c.buf)[:c.have], got) }
 
 func (r *reactor) setDeadline(c *rconn, t time.Time) {
 	c.deadline = t
