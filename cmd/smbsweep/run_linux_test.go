@@ -341,18 +341,23 @@ func TestIntegrationRun(t *testing.T) {
 	last := lastStatus(t, status)
 	var fromStatus pipeline.Metadata
 	fromStatus.Finish(last, nil)
-	if fromStatus.PacketsSent != m.PacketsSent || fromStatus.Hits != m.Hits || fromStatus.Probed != m.Probed || fromStatus.SMB["success"] != m.SMB["success"] {
+	if m.SilentSubnet != uint64(silent) {
+		t.Errorf("metadata: %d probes cut short by a silent subnet, %d records flagged silent-subnet", m.SilentSubnet, silent)
+	}
+	if fromStatus.PacketsSent != m.PacketsSent || fromStatus.Hits != m.Hits || fromStatus.Probed != m.Probed || fromStatus.SMB["success"] != m.SMB["success"] ||
+		fromStatus.SilentSubnet != m.SilentSubnet {
 		t.Errorf("last status line and metadata disagree: %+v vs %+v", fromStatus, m)
 	}
 	if len(samples) == 0 {
 		t.Fatalf("no /metrics scrape succeeded during the run\n%s", stderr.String())
 	}
 	final := map[string]float64{
-		"smbsweep_packets_sent_total":    float64(m.PacketsSent),
-		"smbsweep_hits_total":            float64(m.Hits),
-		"smbsweep_probes_total":          float64(m.Probed),
-		"smbsweep_records_written_total": float64(m.Written),
-		"smbsweep_synack_total":          float64(m.SynAck),
+		"smbsweep_packets_sent_total":         float64(m.PacketsSent),
+		"smbsweep_hits_total":                 float64(m.Hits),
+		"smbsweep_probes_total":               float64(m.Probed),
+		"smbsweep_records_written_total":      float64(m.Written),
+		"smbsweep_synack_total":               float64(m.SynAck),
+		"smbsweep_probes_silent_subnet_total": float64(m.SilentSubnet),
 	}
 	for i, s := range samples {
 		for name, max := range final {

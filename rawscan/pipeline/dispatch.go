@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -326,6 +327,9 @@ func (p *Pipeline) probe(ctx context.Context, h *Hit, out chan<- *Record) smbpro
 	}
 	p.latency.Observe(time.Since(t0).Seconds())
 	p.probed.Add(1)
+	if slices.Contains(r.Flags, smbprobe.FlagSilentSubnet) {
+		p.silentCut.Add(1)
+	}
 	if c, ok := p.byStatus[r.Status]; ok {
 		c.Add(1)
 	} else {

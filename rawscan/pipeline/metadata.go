@@ -70,6 +70,7 @@ type Metadata struct {
 	Probed           uint64  `json:"probes"`
 	Written          uint64  `json:"records_written"`
 	Abandoned        uint64  `json:"hits_abandoned"`
+	SilentSubnet     uint64  `json:"probes_silent_subnet"`
 	HitRate          float64 `json:"hit_rate"`
 	// SuspectProxyNets are the /24s whose SYN-ACKs look like a SYN proxy
 	// (their records carry scan.flags "suspect-proxy").
@@ -120,6 +121,7 @@ func (m *Metadata) Finish(st *Status, runErr error) {
 	m.SynAck, m.RST, m.ICMPUnreach = s.SynAck, s.RST, s.ICMPUnreach
 	m.Hits, m.HitsResumed, m.SpilledTotal = st.Hits, st.Resumed, st.SpilledTotal
 	m.Probed, m.Written, m.Abandoned, m.HitRate = st.Probed, st.Written, st.Abandoned, st.HitRate
+	m.SilentSubnet = st.SilentSubnet
 	m.SMB = st.ByStatus
 	m.SuspectProxyNets = s.SuspectNets
 	m.Completed = runErr == nil && st.Complete

@@ -52,6 +52,7 @@ func NewCollector(p *Pipeline) *Collector {
 	add("probes_total", "SMB probes finished.", counter, func(s *Status) float64 { return float64(s.Probed) })
 	add("records_written_total", "Output records written.", counter, func(s *Status) float64 { return float64(s.Written) })
 	add("hits_held_total", "Hits of dense subnets held until the scan stopped sending.", counter, func(s *Status) float64 { return float64(s.Held) })
+	add("probes_silent_subnet_total", "SMB probes cut short because their subnet was judged silent (a SYN proxy or tarpit).", counter, func(s *Status) float64 { return float64(s.SilentSubnet) })
 	add("hits_abandoned_total", "Hits not probed because a stop cut them off.", counter, func(s *Status) float64 { return float64(s.Abandoned) })
 	add("rate_limit_pps", "Send-rate budget in packets per second (0: unlimited).", gauge, func(s *Status) float64 { return s.RateLimit })
 	add("send_rate_pps", "Measured send rate over the last status interval.", gauge, func(s *Status) float64 { return s.SendRate })

@@ -141,6 +141,7 @@ func (p *Pipeline) status(rates bool) *Status {
 		Written:      p.written.Load(),
 		Abandoned:    p.aband.Load(),
 		Held:         p.heldTotal.Load(),
+		SilentSubnet: p.silentCut.Load(),
 		ByStatus:     make(map[string]uint64, len(Statuses)),
 	}
 	if st.Phase == PhaseSending && !st.Scan.SendEnd.IsZero() {

@@ -135,6 +135,7 @@ type Pipeline struct {
 	written   atomic.Uint64
 	aband     atomic.Uint64
 	heldTotal atomic.Uint64 // hits of dense subnets held while sending
+	silentCut atomic.Uint64 // probes flagged smbprobe.FlagSilentSubnet
 	byStatus  map[smbprobe.Status]*atomic.Uint64
 
 	epoch       atomic.Uint32

@@ -74,6 +74,10 @@ type Status struct {
 	// Held counts the hits of dense subnets that waited for the scan to
 	// stop sending (Config.HoldDense).
 	Held uint64 `json:"held"`
+	// SilentSubnet counts the probes whose first reply was cut short
+	// because their subnet was judged silent, a SYN proxy or tarpit
+	// (smbprobe.FlagSilentSubnet).
+	SilentSubnet uint64 `json:"silent_subnet"`
 
 	// Complete is set in the final Status of a run that sent every
 	// target of its shard and wrote every hit.
