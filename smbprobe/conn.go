@@ -132,20 +132,16 @@ func (s *session) need(got int) int { return frameNeed(s.fr.hdr[:], got) }
 func (s *session) setDeadline() {
 	now := time.Now()
 	s.drip.start(0, now)
-	if s.asked || !s.subnet.IsValid() || s.p.silence == nil {
-		s.asked = true
-		s.readDL = minTime(s.deadline, now.Add(s.read))
-		s.conn.SetDeadline(s.readDL)
-		return
+	read := s.read
+	if !s.asked && s.subnet.IsValid() && s.p.silence != nil {
+		s.mu.Lock() // readDL, for cutShort, from now on
+		defer s.mu.Unlock()
+		s.waitFrom, s.waiting = now, true
+		if s.p.silence.wait(s.subnet, s) {
+			read, s.cut = s.p.cfg.SilentTimeout, true
+		}
 	}
 	s.asked = true
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.waitFrom, s.waiting = now, true
-	read := s.read
-	if s.p.silence.wait(s.subnet, s) {
-		read, s.cut = s.p.cfg.SilentTimeout, true
-	}
 	s.readDL = minTime(s.deadline, now.Add(read))
 	s.conn.SetDeadline(s.readDL)
 }

@@ -279,7 +279,7 @@ const (
 
 // probeSMB2 runs connection A (smb2Dialog) as a blocking session. It
 // fills the dialog's SMB and returns the failed stage's error.
-func (p *Prober) probeSMB2(ctx context.Context, addr string, deadline time.Time, netbios bool, d *smb2Dialog) error {
+func (p *Prober) probeSMB2(ctx context.Context, addr string, deadline time.Time, netbios bool, d *smb2Dialog) (err error) {
 	d.stage = stageConnect
 	s, err := p.dial(ctx, addr, deadline)
 	if err != nil {
@@ -292,8 +292,7 @@ func (p *Prober) probeSMB2(ctx context.Context, addr string, deadline time.Time,
 	}()
 	if netbios {
 		d.stage = stageNetBIOS
-		var nb NetBIOS
-		nb, err = s.netbiosSession()
+		nb, err := s.netbiosSession()
 		if nb.Response != "" {
 			d.smb.NetBIOS = &nb
 		}
@@ -302,8 +301,7 @@ func (p *Prober) probeSMB2(ctx context.Context, addr string, deadline time.Time,
 		}
 	}
 	d.stage = stageNegotiate
-	err = s.converse(d)
-	return err
+	return s.converse(d)
 }
 
 // probeSMB1 runs connection B (smb1Dialog) as a blocking session.

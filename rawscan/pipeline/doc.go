@@ -49,18 +49,19 @@
 // While the scan is still sending, a /24 that has already produced more
 // than Config.HoldDense hits, and whose share of the scan's hits is at
 // least 8 times its share of the targets, has its further hits held until
-// sending ends (or Config.HoldMax): a subnet in which every address answers is often one
-// machine, and probing it while the scan's SYNs still arrive there fills
-// its accept queue, so its kernel drops those SYNs and the scan loses the
-// hosts (and each connection to the lab's AnyIP smbd is a fork that
-// competes with the sender for the scan host's CPUs). A busy but ordinary
-// /24, one answer in ten say, is never held: its silent hosts start their
-// read timeout as their SYN-ACKs arrive rather than when sending ends. Status.Held counts them; a hard stop abandons them. When sending
-// ends, a held subnet in which some probe got an answer (a server) has its
-// held hits paced at Config.DenseProbes in flight, so the burst does not
-// overflow that server's accept queue in turn; the pace doubles when the
-// queue would take longer than a read timeout to drain, and is dropped
-// when a paced probe times out. Subnets that never answered (SYN proxies,
+// sending ends (or Config.HoldMax): a subnet in which every address
+// answers is often one machine, and probing it while the scan's SYNs still
+// arrive there fills its accept queue, so its kernel drops those SYNs and
+// the scan loses the hosts (and each connection to the lab's AnyIP smbd is
+// a fork that competes with the sender for the scan host's CPUs). A busy
+// but ordinary /24, one answer in ten say, is never held: its silent hosts
+// start their read timeout as their SYN-ACKs arrive rather than when
+// sending ends. Status.Held counts them; a hard stop abandons them. When
+// sending ends, a held subnet in which some probe got an answer (a server)
+// has its held hits paced at Config.DenseProbes in flight, so the burst
+// does not overflow that server's accept queue in turn; the pace doubles
+// when the queue would take longer than a read timeout to drain, and is
+// dropped when a paced probe times out. Subnets that never answered (SYN proxies,
 // tarpits) get theirs at once: nothing there to spare, and each probe
 // only waits out its own timeouts.
 //

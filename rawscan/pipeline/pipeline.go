@@ -59,8 +59,8 @@ type Config struct {
 	// while the scan is still sending before the subnet may count as
 	// dense: once it has more hits than that, and its share of the scan's
 	// hits is at least 8 times its share of the targets, its later hits
-	// wait until sending has ended, or HoldMax, whichever comes first. A whole subnet answering
-	// is often one machine (a middlebox, a tarpit, a load balancer, the
+	// wait until sending has ended, or HoldMax, whichever comes first. A
+	// whole subnet answering is often one machine (a middlebox, a tarpit, a load balancer, the
 	// lab's AnyIP smbd) whose accept queue the probes would fill, making
 	// it drop the scan's own SYNs to the rest of the subnet, and whose
 	// forks compete with the sender for the scan host's CPUs. A busy but
@@ -124,7 +124,7 @@ type Pipeline struct {
 	q       *queue
 	seen    *Seen
 	total   uint64
-	spread  float64 // probes a whole /24 gets per target drawn (Config.HoldDense); 0: unknown
+	spread  float64 // a whole /24's share of the targets (Pipeline.dense); 0: unknown
 
 	start     time.Time
 	phase     atomic.Value // string
